@@ -1,0 +1,135 @@
+"""``make bench``: seed PostgreSQL with BENCH_ROWS messages, measure the issue's list beside a
+naive baseline, print the table and write it into BENCHMARKS.md.
+
+Environment:
+  BENCH_ROWS       messages to seed (default 1,000,000); a database already seeded with as many
+                   is reused, so a second run only measures
+  BENCH_RESEED=1   seed again even so
+  BENCH_ONLY       comma-separated parts to run: overview, rates, page, reports, live (default all;
+                   a partial run prints its table but leaves BENCHMARKS.md alone)
+  BENCH_ADMIN_URL  a PostgreSQL database to create the bench databases from
+                   (default postgresql+psycopg://postgres@127.0.0.1:5432/postgres)
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+
+from sqlalchemy import select, text
+
+from sms_core.accounts import load_actor
+from sms_core.db import Database
+from sms_core.models import OrgUnit, SmsMessage
+from sms_core.permissions import Actor
+
+from bench import delivery_rates, live, overview, page, worker
+from bench.database import ADMIN_URL, ADMIN_USER, BENCH_USER, BenchDatabases, message_count, prepare
+from bench.report import machine, markdown, print_table, write_benchmarks
+from bench.timing import Result
+
+PARTS = ("overview", "rates", "page", "reports", "live")
+WORD = "prescription"  # in about one message in ten: common enough that the count reaches its cap
+RUNS, BUDGET = 30, 20.0  # per measurement: up to 30 timed runs, or 20 s for a slow naive query
+
+
+@dataclass(frozen=True)
+class Scene:
+    """Who looks at what: the people, the largest unit, and where the seeded history ends."""
+
+    lead: Actor  # team lead in 10 units
+    admin: Actor  # administrator in all 50
+    unit_id: int  # the largest unit: the most rows behind every filter
+    unit_name: str
+    newest: datetime  # the newest seeded message
+    digits: str  # four digits of a phone number that messages of the unit went to
+
+    @property
+    def last_day(self) -> date:
+        return self.newest.date()
+
+
+def scene(db: Database) -> Scene:
+    with db.session() as session:
+        unit_id, name = session.execute(
+            select(OrgUnit.id, OrgUnit.name).where(OrgUnit.code == "OSL")  # weighted heaviest by the demo seed
+        ).one()
+        newest = session.scalar(select(SmsMessage.sent_on).order_by(SmsMessage.sent_on.desc()).limit(1))
+        phone = session.scalar(
+            select(SmsMessage.phone).where(SmsMessage.org_unit_id == unit_id, SmsMessage.phone.is_not(None))
+            .order_by(SmsMessage.sent_on.desc()).limit(1)
+        )  # fmt: skip
+    return Scene(load_actor(db, BENCH_USER), load_actor(db, ADMIN_USER), unit_id, name, newest, phone[-4:])
+
+
+def run_parts(dbs: BenchDatabases, s: Scene, parts: set[str], log) -> list[Result]:
+    db, naive = dbs.db, dbs.naive
+    results: list[Result] = []
+    if "overview" in parts:
+        log("overview queries…")
+        found = []
+        for case in overview.cases(s.lead, s.unit_id, s.last_day, WORD, s.digits):
+            measured = overview.measure_case(db, naive, case, RUNS, BUDGET)
+            log(f"  {case.name}: " + "; ".join(f"{r.group} p95 {r.ours.p95:.1f} ms (naive {r.naive.p95:,.0f})" for r in measured))
+            found += measured
+        overview.apply_targets(found, dbs.rows)
+        results += found
+    if "rates" in parts:
+        log("delivery rates…")
+        found = delivery_rates.measure_reports(db, naive, s.admin, s.unit_id, s.last_day, s.newest, RUNS, BUDGET)
+        delivery_rates.apply_targets(found, dbs.rows)
+        results += found
+    if "page" in parts:
+        log("overview page render (AppTest)…")
+        results.append(page.measure_page(db, naive, BENCH_USER, dbs.rows, runs=20, budget=60))
+    if "reports" in parts:
+        log("delivery reports applied per second…")
+        results += worker.measure_throughput(db, list(s.admin.org_unit_ids), s.newest, rounds=5, per_round=4000, log=log)
+    if "live" in parts:
+        log("live updates (about 3 minutes)…")
+        results += live.measure_live(db, s.lead, s.unit_id, s.newest, samples=30, idle_seconds=60, log=log)
+    return results
+
+
+def main() -> None:
+    rows = int(os.environ.get("BENCH_ROWS", "").replace("_", "") or 1_000_000)
+    parts = set(filter(None, os.environ.get("BENCH_ONLY", "").split(","))) or set(PARTS)
+    if parts - set(PARTS):
+        sys.exit(f"BENCH_ONLY: unknown parts {', '.join(sorted(parts - set(PARTS)))}; choose from {', '.join(PARTS)}")
+    log = lambda line: print(line, flush=True)  # noqa: E731
+    started = time.monotonic()
+    dbs = prepare(rows, os.environ.get("BENCH_ADMIN_URL") or ADMIN_URL, reseed=os.environ.get("BENCH_RESEED") == "1", log=log)
+    info = machine(dbs.db)
+    s = scene(dbs.db)
+    context = [
+        f"{message_count(dbs.db):,} messages over 50 org units, {s.newest:%Y-%m-%d} back two years; "
+        f"the default view is {s.unit_name} ({_unit_share(dbs.db, s.unit_id):.1%} of the messages)",
+        f"text filter “{WORD}”, phone filter “{s.digits}”; the user in 10 units is {BENCH_USER}",
+        (f"seeded in {dbs.seconds_to_seed:.0f} s" if dbs.seconds_to_seed else "database reused from an earlier run"),
+    ]
+    results = run_parts(dbs, s, parts, log)
+    context.append(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}; "
+                   f"whole run {time.monotonic() - started:.0f} s")  # fmt: skip
+    print()
+    print_table(results)
+    if parts == set(PARTS):
+        write_benchmarks(rows, markdown(rows, info, results, context))
+        log(f"\nwritten to BENCHMARKS.md (section for {rows:,} messages)")
+    for database in (dbs.db, dbs.naive):
+        database.dispose()
+
+
+def _unit_share(db: Database, unit_id: int) -> float:
+    """The unit's share of all messages, from the daily roll-up (a count of the table would take seconds)."""
+    with db.engine.connect() as conn:
+        unit, total = conn.execute(
+            text("SELECT sum(messages) FILTER (WHERE org_unit_id = :u), sum(messages) FROM sms_daily_counts"), {"u": unit_id}
+        ).one()
+    return unit / total if total else 0.0
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,115 @@
+"""The overview's queries: one page of 100 rows and the count above the table, per filter.
+
+Ours is ``sms_core.queries`` exactly as the page calls it (``list_messages``, ``count_messages``)
+on the indexed database.  The naive baseline is the obvious ORM version of the same question on
+the copy without secondary indexes: the same WHERE clause (``queries.conditions``, so both sides
+answer the same question and their rows can be compared), LIMIT/OFFSET paging, and an exact
+``count(*)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
+from sms_core.db import Database
+from sms_core.models import SmsMessage
+from sms_core.permissions import Actor
+from sms_core.queries import OverviewFilter, Sort, conditions, count_messages, list_messages, rows_statement
+from sms_core.statuses import SmsStatus
+
+from bench.timing import Result, Stats, check_max, measure
+
+PAGE_ROWS = 100  # the issue's page size (the app's default page is 50 rows)
+ZONE = "Europe/Oslo"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One way of looking at the overview: who looks, with which filter, at which page."""
+
+    name: str
+    actor: Actor
+    filter: OverviewFilter
+    last_page: bool = False
+
+
+def cases(lead: Actor, unit_id: int, last_day: date, word: str, digits: str) -> list[Case]:
+    """The issue's list, each filter added to the default view (the current unit) on its own."""
+    default = OverviewFilter(org_unit_ids={unit_id}, time_zone=ZONE)
+    week = dict(sent_from=last_day - timedelta(days=6), sent_to=last_day)
+    failures = frozenset({SmsStatus.SENDING_FAILED, SmsStatus.REJECTED})
+    return [
+        Case("default view (one unit)", lead, default),
+        Case("+ two statuses", lead, replace(default, statuses=failures)),
+        Case("+ 7-day range", lead, replace(default, **week)),
+        Case(f"+ text contains “{word}”", lead, replace(default, text=word)),
+        Case(f"+ phone contains “{digits}”", lead, replace(default, phone=digits)),
+        Case("all of them combined", lead, replace(default, statuses=failures, text=word, phone=digits, **week)),
+        Case("all my units (10)", lead, replace(default, org_unit_ids=None)),
+        Case("last page of a large result", lead, default, last_page=True),
+        Case("sort by SMS status", lead, replace(default, sort=Sort.STATUS_ASC)),
+    ]
+
+
+def naive_page(db: Database, case: Case, page: int) -> list[int]:
+    statement = rows_statement(case.actor, case.filter).limit(PAGE_ROWS).offset((page - 1) * PAGE_ROWS)
+    with db.session() as session:
+        return [row.id for row in session.execute(statement)]
+
+
+def naive_count(db: Database, case: Case) -> int:
+    statement = select(func.count()).select_from(SmsMessage).where(*conditions(case.actor, case.filter))
+    with db.session() as session:
+        return session.scalar(statement)
+
+
+def our_page(db: Database, case: Case, page: int) -> list[int]:
+    return [row.id for row in list_messages(db, case.actor, case.filter, page=page, page_size=PAGE_ROWS)]
+
+
+def last_pages(db: Database, naive: Database, case: Case) -> tuple[int, int]:
+    """The last page each design offers: ours stops where the capped count stops paging, the
+    naive page knows the exact count and offers the true last page."""
+    ours = count_messages(db, case.actor, case.filter).pages(PAGE_ROWS)
+    theirs = max(1, -(-naive_count(naive, case) // PAGE_ROWS))
+    return ours, theirs
+
+
+def measure_case(db: Database, naive: Database, case: Case, runs: int, budget: float) -> list[Result]:
+    """The page and the count of one case, ours beside the naive baseline."""
+    page, naive_at = last_pages(db, naive, case) if case.last_page else (1, 1)
+    ours_ids, naive_ids = our_page(db, case, page), naive_page(naive, case, naive_at)
+    if page == naive_at and ours_ids != naive_ids:
+        raise AssertionError(f"{case.name}: the indexed and naive databases disagree about the rows")
+    note = f"ours: page {page:,}; naive: page {naive_at:,} (its true last page)" if case.last_page else ""
+    results = [
+        _result("page of 100 rows", case.name, note,
+                measure(lambda: our_page(db, case, page), runs=runs, budget=budget),
+                measure(lambda: naive_page(naive, case, naive_at), runs=runs, budget=budget)),
+    ]  # fmt: skip
+    if not case.last_page and case.filter.sort == Sort.SENT_ON_DESC:  # the count ignores page and order
+        counted = count_messages(db, case.actor, case.filter)
+        exact = naive_count(naive, case)
+        if counted.value != min(exact, counted.value) or (not counted.capped and counted.value != exact):
+            raise AssertionError(f"{case.name}: count {counted.label} disagrees with the exact {exact:,}")
+        results.append(
+            _result("count above the table", case.name, f"shows “{counted.label}”; exactly {exact:,}",
+                    measure(lambda: count_messages(db, case.actor, case.filter), runs=runs, budget=budget),
+                    measure(lambda: naive_count(naive, case), runs=runs, budget=budget))  # fmt: skip
+        )
+    return results
+
+
+def _result(group: str, item: str, note: str, ours: Stats, naive: Stats) -> Result:
+    return Result(group, item, ours, naive, note=note)
+
+
+def apply_targets(results: list[Result], rows: int) -> None:
+    """Every overview query and the count: p95 ≤ 30 ms at 1M rows, ≤ 60 ms at 10M."""
+    limit = 30 if rows <= 1_000_000 else 60
+    for result in results:
+        result.target = f"p95 ≤ {limit} ms"
+        result.met = check_max(result.ours, limit)

@@ -1,0 +1,176 @@
+"""SMS settings for administrators: the on/off switches, each unit's SMS sender, the gateway's health.
+
+Changes go through ``sms_core`` (which checks the permission and keeps the audit trail); the
+sender fields are validated as they are typed, in a fragment so typing reruns only that part.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import streamlit as st
+
+from pages._shared import current_actor, database, show_refusal
+from sms_core.errors import SmsError
+from sms_core.org_units import UnitSender, configuration_problem, list_unit_senders, update_unit_sender
+from sms_core.permissions import Actor, Permission
+from sms_core.settings import (
+    SENDING_ENABLED, SettingState, change_setting, gateway_status, recent_setting_changes, setting_states,
+)  # fmt: skip
+from sms_core.statuses import PENDING
+
+OVERVIEW_PAGE = "pages/overview.py"
+
+
+def _when(at: datetime) -> str:
+    return f"{at:%d %b %Y %H:%M} UTC"
+
+
+def _ago(at: datetime) -> str:
+    """How long ago, in the largest whole unit: what an administrator checking the gateway wants."""
+    seconds = max(0, int((datetime.now(timezone.utc) - at).total_seconds()))
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            n = seconds // size
+            return f"{n} {unit}{'s' if n > 1 else ''} ago"
+    return "Just now"
+
+
+def _on_off(value: bool | None) -> str:
+    return "–" if value is None else ("On" if value else "Off")
+
+
+def _changed_by(state: SettingState) -> str:
+    if state.updated_by is None or state.updated_at is None:
+        return "Not changed since installation."
+    return f"Last changed by {state.updated_by} on {_when(state.updated_at)}."
+
+
+def _switch(actor: Actor, key: str) -> None:
+    """on_change of a switch: only a real click writes, never a rerun of a stale page."""
+    try:
+        change_setting(database(), actor, key, st.session_state[f"setting_{key}"])
+    except SmsError as exc:
+        st.session_state["settings_refusal"] = exc.message
+
+
+def show_switches(actor: Actor) -> None:
+    st.subheader("Sending")
+    if refusal := st.session_state.pop("settings_refusal", None):
+        st.error(refusal, icon=":material/block:")
+    for state in setting_states(database(), actor):
+        widget = f"setting_{state.key}"
+        st.session_state[widget] = state.value  # what is stored, also when someone else changed it
+        st.toggle(state.label, key=widget, help=state.help, on_change=_switch, args=(actor, state.key))
+        st.caption(_changed_by(state))
+        if state.key == SENDING_ENABLED and not state.value:
+            st.warning(
+                "SMS sending is off: nothing goes to the gateway, and every new attempt is recorded "
+                "as “Sending SMS is not allowed”.",
+                icon=":material/pause_circle:",
+            )
+    with st.expander("History of changes"):
+        changes = recent_setting_changes(database(), actor)
+        rows = [
+            {"Changed": _when(c.changed_at), "By": c.changed_by or "(installation)", "Setting": c.label,
+             "From": _on_off(c.old_value), "To": _on_off(c.new_value)}
+            for c in changes
+        ]  # fmt: skip
+        if rows:
+            st.dataframe(rows, hide_index=True)
+        else:
+            st.caption("No changes yet.")
+
+
+def _save_sender(actor: Actor, unit_id: int) -> None:
+    """on_click of Save: runs before the fragment redraws, so the field can show the stored form."""
+    representative, sender = st.session_state[f"rep_{unit_id}"], st.session_state[f"sender_{unit_id}"]
+    try:
+        saved = update_unit_sender(database(), actor, unit_id, representative, sender)
+    except SmsError as exc:
+        st.session_state[f"sender_result_{unit_id}"] = ("error", exc.message)
+        return
+    st.session_state[f"rep_{unit_id}"] = saved.representative_name
+    st.session_state[f"sender_{unit_id}"] = saved.sms_sender
+    st.session_state[f"sender_result_{unit_id}"] = ("success", f"Saved: {saved.name} now sends as {saved.sms_sender}.")
+
+
+def show_unit(actor: Actor, unit: UnitSender) -> None:
+    rep_key, sender_key = f"rep_{unit.id}", f"sender_{unit.id}"
+    st.session_state.setdefault(rep_key, unit.representative_name or "")
+    st.session_state.setdefault(sender_key, unit.sms_sender or "")
+    widths = [2, 2, 2, 1]
+    with st.container(border=True):
+        name, rep, sender, save = st.columns(widths, vertical_alignment="bottom")
+        badge = (
+            ":red-badge[:material/error: Cannot send]" if unit.problem else ":green-badge[:material/check: Can send]"
+        )
+        name.markdown(f"**{unit.name}** ({unit.code})  \n{badge}")
+        typed_rep = rep.text_input("Representative", key=rep_key, live=True)
+        typed_sender = sender.text_input(
+            "SMS sender", key=sender_key, live=True, help="For example OsloHelse or +4791500100."
+        )
+        refusal = configuration_problem(typed_rep, typed_sender)
+        unchanged = (typed_rep.strip(), typed_sender.strip()) == (unit.representative_name or "", unit.sms_sender or "")
+        save.button("Save", key=f"save_{unit.id}", on_click=_save_sender, args=(actor, unit.id),
+                    disabled=refusal is not None or unchanged, type="primary")  # fmt: skip
+        if refusal is not None:  # right under the field it concerns
+            _, rep_note, sender_note, _ = st.columns(widths)
+            note = rep_note if refusal.field == "representative_name" else sender_note
+            note.error(refusal.message, icon=":material/error:")
+        if result := st.session_state.pop(f"sender_result_{unit.id}", None):
+            (st.success if result[0] == "success" else st.error)(result[1])
+
+
+@st.fragment
+def show_unit_senders(actor: Actor) -> None:
+    st.subheader("Org. unit SMS senders")
+    st.caption(
+        "The representative's SMS sender is what recipients see as “from”: a name of at most 11 characters "
+        "with at least one letter, or a valid phone number. A unit that cannot send records its attempts "
+        "as “Invalid representative for unit”; those units are listed first."
+    )
+    try:
+        units = list_unit_senders(database(), actor)
+    except SmsError as exc:
+        show_refusal(exc)
+        return
+    for unit in units:
+        show_unit(actor, unit)
+
+
+@st.fragment
+def show_gateway(actor: Actor) -> None:
+    """In a fragment: asking the gateway may take seconds, and "Check again" repeats only this."""
+    st.subheader("Gateway status")
+    status = gateway_status(database(), actor)
+    gateway, answers, last, waiting = st.columns(4)
+    gateway.metric("Configured gateway", status.name, border=True)
+    answers.metric("Answers", "No" if status.problem else "Yes", border=True)
+    reported = status.last_delivery_report_at
+    last.metric("Last delivery report", _ago(reported) if reported else "None yet", border=True,
+                help=_when(reported) if reported else "No delivery report has arrived for your units.")  # fmt: skip
+    pending = [s.label for s in sorted(PENDING)]
+    waiting.metric("Waiting for a final status", f"{status.waiting_for_final_status:,}", border=True,
+                   help=f"Messages of your org. units with the status {', '.join(pending)}.")  # fmt: skip
+    if status.problem:
+        st.error(status.problem, icon=":material/cloud_off:")
+    else:
+        st.success("The gateway answers.", icon=":material/cloud_done:")
+    if actor.can(Permission.VIEW_SMS) and status.waiting_for_final_status:
+        st.page_link(OVERVIEW_PAGE, label="Show the waiting messages", icon=":material/list:",
+                     query_params={"status": pending, "unit": ["all"]})  # fmt: skip
+    st.button("Check again", key="gateway_check", icon=":material/refresh:")
+
+
+actor = current_actor()
+st.title("SMS settings")
+try:
+    show_switches(actor)
+except SmsError as exc:
+    show_refusal(exc)
+    st.stop()
+st.divider()
+show_unit_senders(actor)
+st.divider()
+show_gateway(actor)

@@ -1,0 +1,187 @@
+"""``python -m sms_core …``: migrate, seed the demo, and (with the sending core) send and show.
+
+Every refusal ends as one readable line on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import Callable
+
+from sms_core.errors import SmsError
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
+
+
+def command(name: str):
+    def register(func):
+        COMMANDS[name] = func
+        return func
+
+    return register
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m sms_core", description="SMS messages: administration commands.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="bring the database schema up to date")
+    seed = sub.add_parser("seed-demo", help="create demo org units, users, contacts and messages (once)")
+    seed.add_argument("--messages", type=int, default=3000, help="number of demo messages (default 3000)")
+    seed.add_argument("--days", type=int, default=90, help="spread them over this many days (default 90)")
+    sub.add_parser("check-db", help="say whether the configured database answers")
+    serve = sub.add_parser("serve", help="migrate and serve the app (with the embedded worker)")
+    serve.add_argument("--port", type=int, default=8501)
+    serve.add_argument("--address", default="0.0.0.0")
+    send = sub.add_parser("send", help="send an SMS as a user")
+    send.add_argument("--user", required=True, help="username of the sender")
+    to = send.add_mutually_exclusive_group(required=True)
+    to.add_argument("--to", help="phone number, as typed")
+    to.add_argument("--contact", type=int, help="contact id (with --phone to pick one of their numbers)")
+    send.add_argument("--phone", help="with --contact: which of the contact's numbers")
+    send.add_argument("--text", required=True)
+    send.add_argument("--org-unit", help="org unit code (default: the user's current unit)")
+    send.add_argument("--json", action="store_true", help="print one JSON object")
+    show = sub.add_parser("show", help="show a message: status, explanation and history")
+    show.add_argument("id", type=int)
+    show.add_argument("--user", default="admin", help="whose eyes to look through (default admin)")
+    show.add_argument("--json", action="store_true")
+    worker = sub.add_parser("worker", help="run the worker: dispatch, webhook, status checks, recovery")
+    worker.add_argument("--once", action="store_true", help="one round of every duty, then exit")
+    return parser
+
+
+@command("migrate")
+def _migrate(args) -> int:
+    from sms_core.db import get_database
+    from sms_core.migrate import migrate
+
+    db = get_database()
+    migrate(db)
+    print(f"Database schema is up to date ({db.description}).")
+    return 0
+
+
+@command("seed-demo")
+def _seed(args) -> int:
+    from sms_core.db import get_database
+    from sms_core.migrate import migrate
+    from sms_core.seed import seed_demo
+
+    if args.messages < 0:
+        raise SmsError("--messages must be 0 or more.")
+    db = get_database()
+    migrate(db)
+    started = time.perf_counter()
+    result = seed_demo(db, messages=args.messages, days=args.days)
+    elapsed = time.perf_counter() - started
+    if not result.created_base and not result.messages_added:
+        print("Demo data is already there; nothing added.")
+    else:
+        print(f"Seeded demo data: {result.messages_added:,} messages in {elapsed:.1f} s ({db.description}).")
+    return 0
+
+
+@command("check-db")
+def _check(args) -> int:
+    from sms_core.db import get_database
+
+    db = get_database()
+    db.check()
+    print(f"The database answers ({db.description}).")
+    return 0
+
+
+@command("serve")
+def _serve(args) -> int:
+    from sms_core.db import get_database
+    from sms_core.migrate import migrate
+    from sms_core.web import serve
+
+    db = get_database()
+    migrate(db)
+    print(f"Serving SMS messages on http://localhost:{args.port} ({db.description}).", flush=True)
+    serve(port=args.port, address=args.address)
+    return 0
+
+
+@command("send")
+def _send(args) -> int:
+    from sms_core.accounts import load_actor, unit_id_by_code
+    from sms_core.db import get_database
+    from sms_core.runtime import get_gateway
+    from sms_core.services import send_sms
+
+    db = get_database()
+    actor = load_actor(db, args.user)
+    unit = unit_id_by_code(db, args.org_unit) if args.org_unit else None
+    gateway = get_gateway()
+    result = send_sms(db, actor, text=args.text, phone=args.to or args.phone, contact_id=args.contact,
+                      org_unit_id=unit, gateway=gateway)  # fmt: skip
+    if hasattr(gateway, "drain"):
+        gateway.drain(timeout=gateway.latency * 2 + 1)  # let the simulated report arrive before exit
+    return _print_message(db, actor, result.message.id, args.json, result.summary)
+
+
+@command("show")
+def _show(args) -> int:
+    from sms_core.accounts import load_actor
+    from sms_core.db import get_database
+
+    db = get_database()
+    return _print_message(db, load_actor(db, args.user), args.id, args.json)
+
+
+def _print_message(db, actor, message_id: int, as_json: bool, summary: str | None = None) -> int:
+    import json
+
+    from sms_core.messages import get_message_detail
+
+    detail = get_message_detail(db, actor, message_id)
+    m = detail.message
+    if as_json:
+        print(json.dumps({
+            "id": m.id, "status": m.status.label, "explanation": m.status.explanation, "next_step": m.status.next_step,
+            "phone": m.phone, "text": m.text, "org_unit": detail.org_unit_name, "sent_on": m.sent_on.isoformat(),
+            "resent": m.resent, "original_id": m.original_id, "resend_id": detail.resend_id, "segments": m.segments,
+            "gateway_error": m.gateway_error, "summary": summary,
+            "history": [{"at": h.at.isoformat(), "status": h.status.label, "source": h.source, "detail": h.detail}
+                        for h in detail.history],
+        }, ensure_ascii=False))  # fmt: skip
+        return 0
+    if summary:
+        print(summary)
+    print(f"SMS {m.id} to {m.phone_display or '(no number)'} from {detail.org_unit_name}, sent {m.sent_on:%Y-%m-%d %H:%M:%S} UTC")
+    print(f"Status: {m.status.label} – {m.status.explanation} {m.status.next_step}")
+    for h in detail.history:
+        print(f"  {h.at:%Y-%m-%d %H:%M:%S}  {h.status.label:<32} {h.source:<16} {h.detail or ''}")
+    return 0
+
+
+@command("worker")
+def _worker(args) -> int:
+    from sms_core.config import get_config
+    from sms_core.db import get_database
+    from sms_core.runtime import get_gateway
+    from sms_core.worker import Worker, run_worker
+
+    db = get_database()
+    if args.once:
+        print(Worker(db, get_gateway()).run_once())
+        return 0
+    run_worker(db, get_gateway(), get_config())
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except SmsError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        return 130

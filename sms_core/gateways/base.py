@@ -1,0 +1,57 @@
+"""The one small protocol every SMS gateway adapter implements.
+
+An adapter only talks to its gateway: it never touches the database.  The worker and the
+services decide what an outcome means for a message (statuses.py holds the rules).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Protocol, runtime_checkable
+
+
+class SubmitOutcome(Enum):
+    ACCEPTED = "accepted"  # the gateway took the message and will try to deliver it
+    REJECTED = "rejected"  # the gateway refused this message (bad number, not routable, …)
+    FAILED = "failed"  # we could not hand it over: connection refused, 5xx, our credentials refused
+    UNKNOWN = "unknown"  # the request went out but no answer came: it may or may not be sent
+
+
+@dataclass(frozen=True)
+class OutgoingSms:
+    message_id: int
+    to: str  # E.164
+    text: str
+    sender: str  # the org unit representative's sender: alphanumeric or E.164
+    unicode: bool
+    callback_url: str | None  # where the gateway reports delivery (carries the per-message token)
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    outcome: SubmitOutcome
+    detail: str  # the gateway's own words, shown to people as the reason
+    gateway_message_id: str | None = None
+
+
+class DeliveryReportKind(Enum):
+    """What a delivery report says, in gateway-neutral words."""
+
+    DELIVERED = "delivered"  # delivered to phone → Received
+    UNDELIVERED = "undelivered"  # not delivered to phone → Sending failed
+    REJECTED = "rejected"  # rejected by the SMSC → Rejected
+    BUFFERED = "buffered"  # intermediate (queued / submitted to SMSC): recorded, status unchanged
+
+
+@runtime_checkable
+class Gateway(Protocol):
+    name: str
+
+    def submit(self, sms: OutgoingSms) -> SubmitResult:
+        """Hand one SMS to the gateway; never raises for gateway trouble, returns FAILED/UNKNOWN."""
+        ...
+
+    def problem(self) -> str | None:
+        """None when the gateway answers; otherwise a sentence saying what is wrong."""
+        ...

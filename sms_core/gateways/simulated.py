@@ -1,0 +1,113 @@
+"""The embedded default gateway: realistic latency and a configurable mix of outcomes, so the
+demo's statuses move by themselves with nothing installed.
+
+Delivery reports are produced on a timer and handed to ``report_sink`` (wired by sms_core.runtime
+to the same code the webhook runs), standing in for the gateway calling our webhook.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import random
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from sms_core.config import Config
+from sms_core.gateways.base import DeliveryReportKind, OutgoingSms, SubmitOutcome, SubmitResult
+
+ReportSink = Callable[[int, str, DeliveryReportKind, str], object]
+
+
+@dataclass(frozen=True)
+class OutcomeMix:
+    rejected: float = 0.04
+    failed: float = 0.04
+    no_report: float = 0.04
+    undelivered: float = 0.03
+
+
+class SimulatedGateway:
+    name = "simulated"
+
+    def __init__(self, mix: OutcomeMix = OutcomeMix(), latency: float = 1.5, seed: int | None = None,
+                 report_sink: ReportSink | None = None):  # fmt: skip
+        self.mix = mix
+        self.latency = latency
+        self.report_sink = report_sink
+        self.submitted: list[OutgoingSms] = []  # what "went out", for tests and the demo
+        self._random = random.Random(seed)
+        self._timers: list[tuple[float, int, Callable[[], object]]] = []
+        self._counter = itertools.count()
+        self._wake = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._in_flight = 0
+
+    @classmethod
+    def from_config(cls, config: Config, report_sink: ReportSink | None = None) -> "SimulatedGateway":
+        mix = OutcomeMix(config.simulated_rejected_share, config.simulated_failed_share,
+                         config.simulated_no_report_share, config.simulated_undelivered_share)  # fmt: skip
+        return cls(mix, config.simulated_latency, report_sink=report_sink)
+
+    def submit(self, sms: OutgoingSms) -> SubmitResult:
+        time.sleep(min(0.25, self.latency / 10) * self._random.random())
+        roll = self._random.random()
+        if roll < self.mix.rejected:
+            return SubmitResult(SubmitOutcome.REJECTED, "Not routable")
+        if roll < self.mix.rejected + self.mix.failed:
+            return SubmitResult(SubmitOutcome.FAILED, "HTTP 503 Service Unavailable")
+        self.submitted.append(sms)
+        self._schedule_report(sms)
+        return SubmitResult(SubmitOutcome.ACCEPTED, "Accepted for delivery", f"sim-{sms.message_id}")
+
+    def problem(self) -> str | None:
+        return None
+
+    def drain(self, timeout: float) -> None:
+        """Wait (at most ``timeout`` s) until every scheduled report has been handed over."""
+        deadline = time.monotonic() + timeout
+        while (self._timers or self._in_flight) and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    def _schedule_report(self, sms: OutgoingSms) -> None:
+        if self.report_sink is None or not sms.callback_url:
+            return
+        roll = self._random.random()
+        if roll < self.mix.no_report:
+            return  # the report never comes: the status check will time out
+        kind = DeliveryReportKind.UNDELIVERED if roll < self.mix.no_report + self.mix.undelivered else DeliveryReportKind.DELIVERED
+        detail = "Not delivered to phone: absent subscriber" if kind is DeliveryReportKind.UNDELIVERED else "Delivered to phone"
+        token = _token_of(sms.callback_url)
+        delay = self.latency * (0.5 + self._random.random())
+        sink = self.report_sink
+        self._at(time.monotonic() + delay, lambda: sink(sms.message_id, token, kind, detail))
+
+    def _at(self, when: float, action: Callable[[], object]) -> None:
+        with self._wake:
+            heapq.heappush(self._timers, (when, next(self._counter), action))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run_timers, name="simulated-dlr", daemon=True)
+                self._thread.start()
+            self._wake.notify()
+
+    def _run_timers(self) -> None:
+        while True:
+            with self._wake:
+                while not self._timers or self._timers[0][0] > time.monotonic():
+                    self._wake.wait(timeout=(self._timers[0][0] - time.monotonic()) if self._timers else None)
+                _, _, action = heapq.heappop(self._timers)
+                self._in_flight += 1
+            try:
+                action()
+            except Exception:  # a report that cannot be applied now is lost, as with a real gateway
+                pass
+            with self._wake:
+                self._in_flight -= 1
+
+
+def _token_of(callback_url: str) -> str:
+    from urllib.parse import parse_qs, urlsplit
+
+    return parse_qs(urlsplit(callback_url).query).get("token", [""])[0]

@@ -1,0 +1,84 @@
+"""How many SMS a text takes: the one authoritative rule (the browser counter mirrors it).
+
+Rule (DESIGN.md): one SMS holds ``chars_per_sms`` characters (147); a longer text is split and
+takes ceil(length / 147) SMS.  A text with any character outside the GSM 03.38 alphabet is sent as
+Unicode and counted with ``unicode_chars_per_sms`` (67) per SMS.  Length is counted in Unicode code
+points — what a person sees as characters — so the browser must count the same way
+(``Array.from(text).length``, not ``text.length``).  The shared test vectors live in
+``segment_vectors.json`` beside this file.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+# GSM 03.38 default alphabet and its extension table (the extension characters are still GSM).
+GSM_BASIC = (
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM_EXTENSION = "^{}\\[~]|€\f"
+GSM_CHARACTERS = frozenset(GSM_BASIC + GSM_EXTENSION)
+
+VECTORS_PATH = Path(__file__).with_name("segment_vectors.json")
+
+
+@dataclass(frozen=True)
+class SmsCount:
+    characters: int  # characters in the whole text
+    segments: int  # number of SMS the text takes (0 for an empty text)
+    characters_in_current: int  # characters used in the last (current) SMS
+    unicode: bool  # sent as Unicode because of non-GSM characters
+    per_sms: int  # capacity of one SMS for this text (147 or 67)
+    non_gsm: tuple[str, ...] = ()  # the characters that force Unicode, in order of appearance
+
+    def describe(self) -> str:
+        """The counter line shown under the text field."""
+        sms = "SMS" if self.segments == 1 else "SMS messages"
+        line = f"{self.characters_in_current}/{self.per_sms} characters in current SMS · {self.segments} {sms}"
+        if self.unicode:
+            line += f" · sent as Unicode because of {' '.join(self.non_gsm)}"
+        return line
+
+
+def non_gsm_characters(text: str) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for ch in text:
+        if ch not in GSM_CHARACTERS:
+            seen.setdefault(ch, None)
+    return tuple(seen)
+
+
+def count_sms(text: str, chars_per_sms: int | None = None, unicode_chars_per_sms: int | None = None) -> SmsCount:
+    if chars_per_sms is None or unicode_chars_per_sms is None:
+        from sms_core.config import get_config
+
+        config = get_config()
+        chars_per_sms = chars_per_sms or config.chars_per_sms
+        unicode_chars_per_sms = unicode_chars_per_sms or config.unicode_chars_per_sms
+    non_gsm = non_gsm_characters(text)
+    per_sms = unicode_chars_per_sms if non_gsm else chars_per_sms
+    characters = len(text)
+    segments = math.ceil(characters / per_sms)
+    in_current = characters - (segments - 1) * per_sms if segments else 0
+    return SmsCount(
+        characters=characters,
+        segments=segments,
+        characters_in_current=in_current,
+        unicode=bool(non_gsm),
+        per_sms=per_sms,
+        non_gsm=non_gsm,
+    )
+
+
+def load_vectors() -> list[dict]:
+    """The shared table of cases that both the Python and the browser counter must satisfy."""
+    data = json.loads(VECTORS_PATH.read_text(encoding="utf-8"))
+    cases = []
+    for case in data["cases"]:
+        text = case["text"] if "text" in case else case["repeat"] * case["times"]
+        cases.append({**case, "text": text})
+    return cases

@@ -1,0 +1,70 @@
+"""The command line: clear messages instead of tracebacks, and an idempotent demo seed."""
+
+import os
+import subprocess
+import sys
+
+from sms_core.config import PROJECT_ROOT
+
+
+def run_cli(*args, database_url: str, **env):
+    environment = {**os.environ, "DATABASE_URL": database_url, **env}
+    return subprocess.run(
+        [sys.executable, "-m", "sms_core", *args],
+        cwd=PROJECT_ROOT, env=environment, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+
+def test_seed_demo_twice_adds_nothing_the_second_time(database_url):
+    first = run_cli("seed-demo", "--messages", "50", database_url=database_url)
+    assert first.returncode == 0, first.stderr
+    assert "Seeded demo data: 50 messages" in first.stdout
+    second = run_cli("seed-demo", "--messages", "50", database_url=database_url)
+    assert second.returncode == 0 and "nothing added" in second.stdout
+
+
+def test_missing_driver_is_explained():
+    result = run_cli("migrate", database_url="postgresql://postgres@127.0.0.1/postgres")
+    assert result.returncode == 2
+    assert "driver 'psycopg2', which is not installed" in result.stderr
+    assert "postgresql+psycopg://" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_unknown_database_kind_is_explained():
+    result = run_cli("migrate", database_url="mysql://root@localhost/x")
+    assert result.returncode == 2 and "only SQLite and PostgreSQL" in result.stderr
+
+
+def test_unreachable_database_is_explained():
+    result = run_cli("check-db", database_url="postgresql+psycopg://postgres@127.0.0.1:1/sms")
+    assert result.returncode == 2
+    assert "cannot be reached" in result.stderr and "127.0.0.1:1" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_malformed_setting_is_explained(sqlite_url):
+    result = run_cli("check-db", database_url=sqlite_url, SMS_STATUS_CHECK_TIMEOUT="soon")
+    assert result.returncode != 0 and "SMS_STATUS_CHECK_TIMEOUT must be a number" in result.stderr
+
+
+def test_send_and_show_as_json(database_url):
+    import json
+
+    assert run_cli("seed-demo", "--messages", "0", database_url=database_url).returncode == 0
+    env = {"SMS_SIMULATED_LATENCY": "0.2", "SMS_SIMULATED_REJECTED_SHARE": "0", "SMS_SIMULATED_FAILED_SHARE": "0",
+           "SMS_SIMULATED_NO_REPORT_SHARE": "0", "SMS_SIMULATED_UNDELIVERED_SHARE": "0"}  # fmt: skip
+    sent = run_cli("send", "--user", "staff", "--to", "+47 415 55 123", "--text", "Hei fra CLI", "--json",
+                   database_url=database_url, **env)  # fmt: skip
+    assert sent.returncode == 0, sent.stderr
+    message = json.loads(sent.stdout)
+    assert message["status"] == "Received" and message["org_unit"] == "Oslo Sentrum"
+    assert [h["status"] for h in message["history"]] == ["Unknown", "Accepted", "Received"]
+    shown = json.loads(run_cli("show", str(message["id"]), "--json", database_url=database_url).stdout)
+    assert (shown["id"], shown["status"], shown["text"]) == (message["id"], "Received", "Hei fra CLI")
+    other_unit = run_cli("send", "--user", "kari", "--to", "+4741555123", "--text", "x", "--org-unit", "OSL",
+                         database_url=database_url)  # fmt: skip
+    assert other_unit.returncode == 2 and "not associated with that org. unit" in other_unit.stderr
+    invisible = run_cli("show", str(message["id"]), "--user", "kari", database_url=database_url)
+    assert invisible.returncode == 2 and "that you can see" in invisible.stderr
+    bad = run_cli("send", "--user", "staff", "--to", "12", "--text", "x", database_url=database_url)
+    assert bad.returncode == 2 and "too short" in bad.stderr and "Traceback" not in bad.stderr
