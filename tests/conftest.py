@@ -28,7 +28,7 @@ from sms_core.events import stop_change_watcher
 from sms_core.migrate import migrate
 from support import free_ports, require
 
-pytest_plugins = ["kannel_harness"]  # tests/kannel_harness.py: a real Kannel for a test
+pytest_plugins = ["kannel_harness", "reliability_log"]  # a real Kannel for a test; RELIABILITY.md
 
 ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 RUN_ID = uuid.uuid4().hex[:8]

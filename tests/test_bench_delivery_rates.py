@@ -116,3 +116,34 @@ def test_the_random_world_has_every_case(db, messages):
         resent_stuck = s.scalar(select(SmsMessage.id).where(SmsMessage.status.in_(STUCK), SmsMessage.id.in_(
             select(SmsMessage.original_id).where(SmsMessage.original_id.is_not(None)))).limit(1))  # fmt: skip
     assert resent_stuck is not None
+
+
+def test_the_report_indexes_hold_the_statuses_the_report_asks_for():
+    """Migration 0004 writes its status numbers out; if they drifted from the report's sets,
+    PostgreSQL could no longer match the report's predicates to the partial indexes and the page
+    would quietly fall back to reading every message of the period."""
+    import importlib
+
+    revision = importlib.import_module("sms_core.migrations.versions.0004_report_indexes")
+    as_numbers = lambda text: {int(n) for n in text.split(",")}  # noqa: E731
+    assert as_numbers(revision.FAILURES_AND_REFUSALS) == {int(s) for s in FAILURES_AND_REFUSALS}
+    assert as_numbers(revision.STUCK) == {int(s) for s in STUCK}
+    assert revision.LONG_ERROR_BYTES == LONG_ERROR_BYTES
+
+
+def test_postgres_answers_reasons_and_stuck_from_the_partial_indexes(pg_db):
+    """With sequential scans priced out, the planner can answer both reads from the partial
+    indexes: proof that the predicates match (a mismatch leaves only the table scan)."""
+    from sqlalchemy import text
+
+    with pg_db.engine.connect() as conn:
+        conn.execute(text("SET enable_seqscan = off"))
+        plans = {}
+        for name, where in (("failure_errors", "status IN (2, 4, 5, 6, 8, 9) AND gateway_error IS NOT NULL "
+                                               "AND octet_length(gateway_error) <= 2000"),
+                            ("stuck", "status IN (1, 7)")):  # fmt: skip
+            plan = conn.execute(text(f"EXPLAIN SELECT count(*) FROM sms_messages WHERE org_unit_id = 1 "
+                                     f"AND sent_on >= now() - interval '90 days' AND {where}")).scalars().all()  # fmt: skip
+            plans[name] = "\n".join(plan)
+    for name, plan in plans.items():
+        assert f"ix_sms_messages_{name}" in plan, plan
