@@ -14,6 +14,10 @@ Environment:
 from __future__ import annotations
 
 import os
+
+# The page part imports Streamlit; outside `streamlit run` it warns on every call, in every worker
+# process too.  Set before Streamlit is imported, and inherited by the processes started later.
+os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")
 import sys
 import time
 from dataclasses import dataclass
