@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test install install-dev seed bench clean
+.PHONY: run test soak install install-dev seed bench clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,20 @@ run: install
 
 test: install-dev
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# The long reliability runs (about 15 minutes on two cores): the load test at the issue's 50
+# sessions and 20 sends/s for 180 s, the worker-crash and webhook-flood tests at ten times their
+# `make test` sizes; figures go to RELIABILITY-soak.md.  Each size can be set from the environment.
+soak: install-dev
+	RELIABILITY_OUT=$(CURDIR)/RELIABILITY-soak.md \
+	RELIABILITY_LOAD_SESSIONS=$(or $(RELIABILITY_LOAD_SESSIONS),50) \
+	RELIABILITY_LOAD_SENDS_PER_SECOND=$(or $(RELIABILITY_LOAD_SENDS_PER_SECOND),20) \
+	RELIABILITY_LOAD_SECONDS=$(or $(RELIABILITY_LOAD_SECONDS),180) \
+	RELIABILITY_LOAD_HISTORY=$(or $(RELIABILITY_LOAD_HISTORY),200000) \
+	RELIABILITY_KILLS=$(or $(RELIABILITY_KILLS),1000) \
+	RELIABILITY_FLOOD_MESSAGES=$(or $(RELIABILITY_FLOOD_MESSAGES),23000) \
+	$(PY) -m pytest tests/test_reliability_load.py tests/test_reliability_worker_crashes.py \
+		tests/test_reliability_webhook_flood.py $(PYTEST_ARGS)
 
 seed: install
 	$(PY) -m sms_core seed-demo --messages $(or $(MESSAGES),3000)

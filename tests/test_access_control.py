@@ -28,7 +28,7 @@ def oslo_secret(demo_db):
                     gateway=failing).message  # fmt: skip
 
 
-def test_outsider_cannot_see_count_export_resend_or_learn_of_a_message(demo_db, oslo_secret):
+def test_outsider_cannot_see_count_export_resend_or_learn_of_a_message(demo_db, oslo_secret, reliability):
     kari = load_actor(demo_db, "kari")  # Trondheim only
     assert oslo_secret.org_unit_id not in kari.org_unit_ids
     asking_for_oslo = OverviewFilter(text="Oslo secret", org_unit_ids=frozenset({oslo_secret.org_unit_id}))
@@ -37,19 +37,23 @@ def test_outsider_cannot_see_count_export_resend_or_learn_of_a_message(demo_db, 
         assert all(row.id != oslo_secret.id for row in list_messages(demo_db, kari, f, page_size=1000))
         assert "Oslo secret" not in "".join(export_csv(demo_db, kari, f))
     assert count_messages(demo_db, kari, asking_for_oslo).value == 0
+    refused = 0
     for look in (get_message, get_message_detail):
         with pytest.raises(NotFound) as hidden:
             look(demo_db, kari, oslo_secret.id)
         with pytest.raises(NotFound) as missing:
             look(demo_db, kari, 987_654_321)
         assert hidden.value.message.replace(str(oslo_secret.id), "N") == missing.value.message.replace("987654321", "N")
+        refused += 1
     with pytest.raises(NotFound):
         resend_sms(demo_db, kari, oslo_secret.id, gateway=SimulatedGateway(OutcomeMix(0, 0, 0, 0), latency=0))
+    refused += 1
     report = delivery_report(demo_db, load_actor(demo_db, "admin"), Period.preset("7 days"), [oslo_secret.org_unit_id])
     assert report.current.attempts >= 1  # the admin, who belongs to Oslo, does count it
+    reliability.record("Access control", service_calls_refused=refused)
 
 
-def test_permissions_are_enforced_by_the_services(demo_db, oslo_secret):
+def test_permissions_are_enforced_by_the_services(demo_db, oslo_secret, reliability):
     with demo_db.session() as s:
         s.query(RolePermission).filter_by(role="staff").delete()
     staff = load_actor(demo_db, "staff")  # still in Oslo, but with no permission at all
@@ -63,13 +67,16 @@ def test_permissions_are_enforced_by_the_services(demo_db, oslo_secret):
         "delivery rates": lambda: delivery_report(demo_db, staff, Period.preset("7 days")),
         "settings": lambda: change_setting(demo_db, staff, SENDING_ENABLED, False),
     }
+    refused = 0
     for name, call in calls.items():
         with pytest.raises(PermissionDenied):
             call()
+        refused += 1
     assert get_settings(demo_db).sending_enabled
+    reliability.record("Access control", service_calls_refused=refused)
 
 
-def test_two_tabs_changing_a_setting_last_write_wins_with_an_audit_trail(demo_db):
+def test_two_tabs_changing_a_setting_last_write_wins_with_an_audit_trail(demo_db, reliability):
     admin = load_actor(demo_db, "admin")
     barrier = threading.Barrier(2)
 
@@ -88,3 +95,4 @@ def test_two_tabs_changing_a_setting_last_write_wins_with_an_audit_trail(demo_db
     assert len(trail) == 2 and {t.new_value for t in trail} == {"true", "false"}
     assert get_settings(demo_db).sending_enabled == (trail[-1].new_value == "true")
     assert trail[-1].old_value == trail[0].new_value  # each write saw the one before it
+    reliability.record("Concurrency", concurrent_setting_changes=len(threads), settings_audit_entries=len(trail))

@@ -18,7 +18,7 @@ from sms_core.worker import Worker
 NUMBER = "+4741555123"
 
 
-def test_fifty_concurrent_resends_make_exactly_one(pg_db):
+def test_fifty_concurrent_resends_make_exactly_one(pg_db, reliability):
     seed_demo(pg_db, messages=0)
     staff = load_actor(pg_db, "staff")
     failing = SimulatedGateway(OutcomeMix(0, 1, 0, 0), latency=0)
@@ -41,10 +41,13 @@ def test_fifty_concurrent_resends_make_exactly_one(pg_db):
     assert sum(r is not None for r in results) == 1
     assert len(gateway.submitted) == 1
     with pg_db.session() as s:
-        assert s.scalar(select(func.count()).select_from(SmsMessage).where(SmsMessage.original_id == original.id)) == 1
+        resends = s.scalar(select(func.count()).select_from(SmsMessage).where(SmsMessage.original_id == original.id))
+    assert resends == 1
+    reliability.record("Concurrency", concurrent_resends=len(results), resends_made=resends,
+                       refused_as_conflict=sum(r is None for r in results), submissions=len(gateway.submitted))  # fmt: skip
 
 
-def test_two_workers_submit_each_queued_message_exactly_once(pg_db):
+def test_two_workers_submit_each_queued_message_exactly_once(pg_db, reliability):
     seed_demo(pg_db, messages=0)
     staff = load_actor(pg_db, "staff")
     for i in range(1000):
@@ -70,9 +73,11 @@ def test_two_workers_submit_each_queued_message_exactly_once(pg_db):
     with pg_db.session() as s:
         statuses = s.execute(select(SmsMessage.status, func.count()).group_by(SmsMessage.status)).all()
     assert statuses == [(S.ACCEPTED, 1000)]
+    reliability.record("Concurrency", workers=len(gateways), messages_checked=len(set(submitted)),
+                       submissions=len(submitted), duplicates=len(submitted) - len(set(submitted)))  # fmt: skip
 
 
-def test_concurrent_double_submit_with_one_idempotency_key_sends_once(pg_db):
+def test_concurrent_double_submit_with_one_idempotency_key_sends_once(pg_db, reliability):
     seed_demo(pg_db, messages=0)
     staff = load_actor(pg_db, "staff")
     gateway = SimulatedGateway(OutcomeMix(0, 0, 0, 0), latency=0)
@@ -83,5 +88,7 @@ def test_concurrent_double_submit_with_one_idempotency_key_sends_once(pg_db):
         return send_sms(pg_db, staff, text="double", phone=NUMBER, idempotency_key="same-click", gateway=gateway).message.id
 
     with ThreadPoolExecutor(8) as pool:
-        ids = set(pool.map(click, range(8)))
+        clicks = list(pool.map(click, range(8)))
+    ids = set(clicks)
     assert len(ids) == 1 and len(gateway.submitted) == 1
+    reliability.record("Concurrency", concurrent_clicks=len(clicks), messages=len(ids), submissions=len(gateway.submitted))

@@ -42,7 +42,7 @@ def wait_until(check, timeout=30.0):
     return False
 
 
-def test_app_and_worker_survive_a_postgres_restart(pg_db):
+def test_app_and_worker_survive_a_postgres_restart(pg_db, reliability):
     require(bool(shutil.which("pg_ctlcluster")) and os.geteuid() == 0, "needs root and pg_ctlcluster to restart PostgreSQL")
     seed_demo(pg_db, messages=0)
     staff = load_actor(pg_db, "staff")
@@ -52,9 +52,11 @@ def test_app_and_worker_survive_a_postgres_restart(pg_db):
            "SMS_WEBHOOK_PORT": "0", "SMS_SIMULATED_LATENCY": "0.2"}  # fmt: skip
     worker = subprocess.Popen([sys.executable, "-m", "sms_core", "worker"], cwd=PROJECT_ROOT, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    restarts = 0
     try:
         before = send_sms(pg_db, staff, text="before the outage", phone="+4741555123", gateway=gateway).message
         cluster("stop")
+        restarts += 1
         try:
             with pytest.raises(DatabaseUnavailable) as refused:
                 send_sms(pg_db, staff, text="during the outage", phone="+4741555123", gateway=gateway)
@@ -73,6 +75,7 @@ def test_app_and_worker_survive_a_postgres_restart(pg_db):
                 ~select(StatusEvent.id).where(StatusEvent.message_id == SmsMessage.id).exists()))  # fmt: skip
         assert "during the outage" not in texts and orphans == 0
         assert get_message(pg_db, staff, before.id).status is S.ACCEPTED
+        reliability.record("PostgreSQL restart", faults_injected=restarts, messages_checked=len(texts), half_written=orphans)
     finally:
         worker.terminate()
         worker.wait(timeout=10)

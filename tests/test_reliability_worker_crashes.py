@@ -65,7 +65,7 @@ def unsettled(db) -> int:
             SmsMessage.dispatch_state.in_([DispatchState.QUEUED, DispatchState.CLAIMED, DispatchState.SUBMITTING])))  # fmt: skip
 
 
-def test_killed_workers_never_send_twice_and_lose_nothing(pg_db, kannel):
+def test_killed_workers_never_send_twice_and_lose_nothing(pg_db, kannel, reliability):
     seed_demo(pg_db, messages=0)
     staff = load_actor(pg_db, "staff")
     webhook = webhook_server(pg_db, 0, "127.0.0.1")
@@ -112,12 +112,16 @@ def test_killed_workers_never_send_twice_and_lose_nothing(pg_db, kannel):
     assert len(messages) == len(queued) and pool.kills >= KILLS
     duplicates = [text for text, n in received.items() if n > 1]
     assert duplicates == [], "no SMS reached the SMSC twice"
-    unknown = 0
+    unknown = submitted_once = 0
     for _, text, status, error in messages:
         if status is S.SENDING_FAILED and (error or "").startswith(OUTCOME_UNKNOWN):
             unknown += 1  # a person decides: it may or may not have gone out (0 or 1 submission)
             continue
         assert received[text] == 1, f"{text}: status {status.label} but {received[text]} submissions"
         assert status in (S.ACCEPTED, S.RECEIVED)
+        submitted_once += 1
+    reliability.record("Worker crashes", faults_injected=pool.kills, messages_checked=len(messages),
+                       submissions=sum(received.values()), outcome_unknown=unknown, duplicates=len(duplicates),
+                       lost=len(queued) - submitted_once - unknown)  # fmt: skip
     print(f"\nkills={pool.kills} messages={len(messages)} submitted={sum(received.values())} "
           f"outcome_unknown={unknown} duplicates=0 lost=0")  # fmt: skip
