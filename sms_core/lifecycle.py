@@ -55,9 +55,22 @@ def record_submit_result(session: Session, message: SmsMessage, result: SubmitRe
         case SubmitOutcome.FAILED:
             transition(session, message, SmsStatus.SENDING_FAILED, "gateway", result.detail)
         case SubmitOutcome.UNKNOWN:
-            detail = f"{OUTCOME_UNKNOWN}: {result.detail}. The SMS may have been sent; check before resending."
+            said = result.detail.rstrip(".")  # the gateway's sentence ends where ours begins
+            detail = f"{OUTCOME_UNKNOWN}: {said}. The SMS may have been sent; check before resending."
             message.gateway_error = detail
             transition(session, message, SmsStatus.SENDING_FAILED, "gateway", detail)
+
+
+def record_late_acceptance(session: Session, message: SmsMessage, result: SubmitResult) -> None:
+    """The delivery report outran the gateway's answer to the submission (Kannel can send both at
+    once): the report's final status stands, but the gateway's id and its "accepted" still belong
+    in the message's history, so no one wonders whether it was ever handed over."""
+    if message.gateway_message_id is not None:
+        return
+    message.gateway_message_id = result.gateway_message_id
+    accepted = SmsStatus.RESENT if message.resent else SmsStatus.ACCEPTED
+    detail = f"{result.detail.rstrip('.')} (this answer arrived after the delivery report)"
+    session.add(StatusEvent(message_id=message.id, status=accepted, at=utcnow(), source="gateway", detail=detail))
 
 
 @dataclass(frozen=True)

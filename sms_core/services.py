@@ -21,8 +21,8 @@ from sms_core.consent import check_consent, contact_numbers
 from sms_core.db import Database
 from sms_core.errors import Conflict, InvalidInput, NotFound
 from sms_core.events import mark_changed
-from sms_core.gateways.base import Gateway, OutgoingSms
-from sms_core.lifecycle import record_submit_result
+from sms_core.gateways.base import Gateway, OutgoingSms, SubmitOutcome
+from sms_core.lifecycle import record_late_acceptance, record_submit_result
 from sms_core.messages import MessageView, visible_message
 from sms_core.models import DispatchState, OrgUnit, SmsMessage, StatusEvent, utcnow
 from sms_core.permissions import Actor, Permission
@@ -162,6 +162,8 @@ def submit_message(db: Database, message_id: int, gateway: Gateway, claimed_at: 
         message = session.get(SmsMessage, message_id, with_for_update=True)
         if message.dispatch_state == DispatchState.SUBMITTING:
             record_submit_result(session, message, result)
+        elif message.dispatch_state == DispatchState.SETTLED and result.outcome == SubmitOutcome.ACCEPTED:
+            record_late_acceptance(session, message, result)
 
 
 # ---- the steps -------------------------------------------------------------------------

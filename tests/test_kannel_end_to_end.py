@@ -53,13 +53,14 @@ def wait_for_status(db, actor, message_id, wanted, timeout=10.0):
 def test_message_reaches_received_through_kannel_reports(demo_db, webhook, gateway, kannel):
     staff = load_actor(demo_db, "staff")
     result = send_sms(demo_db, staff, text="Hei Åse, timen din er i morgen 😊", phone=NUMBER, gateway=gateway)
-    assert result.message.status is S.ACCEPTED
+    # Kannel's delivery report can outrun its answer to the submission: either is seen first
+    assert result.message.status in (S.ACCEPTED, S.RECEIVED)
     assert wait_for_status(demo_db, staff, result.message.id, S.RECEIVED) is S.RECEIVED
     delivered = kannel.wait_received(1)
     assert delivered[0].text == "Hei Åse, timen din er i morgen 😊"
-    history = get_message_detail(demo_db, staff, result.message.id).history
-    assert [h.source for h in history][-1] == "delivery-report"
-    assert S.RECEIVED in [h.status for h in history]
+    detail = get_message_detail(demo_db, staff, result.message.id)
+    seen = {(h.status, h.source) for h in detail.history}
+    assert {(S.ACCEPTED, "gateway"), (S.RECEIVED, "delivery-report")} <= seen, "the history is whole in either order"
 
 
 def test_with_the_smsc_disconnected_it_times_out(demo_db, webhook, gateway, kannel):

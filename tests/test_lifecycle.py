@@ -202,3 +202,28 @@ def test_a_claim_abandoned_before_the_gateway_call_goes_back_to_the_queue(demo_d
     Worker(demo_db, gateway).run_once()  # a live worker sends it, once
     assert [sms.message_id for sms in gateway.submitted] == [message.id]
     assert get_message(demo_db, staff, message.id).status is S.ACCEPTED
+
+
+class ReportOutrunsAnswer(SimulatedGateway):
+    """Kannel can post the delivery report before its answer to the submission reaches us."""
+
+    def __init__(self, db):
+        super().__init__(OutcomeMix(0, 0, 0, 0), latency=0)
+        self.db = db
+
+    def submit(self, sms):
+        result = super().submit(sms)
+        with self.db.session() as s:
+            token = s.get(SmsMessage, sms.message_id).dlr_token
+        apply_delivery_report(self.db, sms.message_id, token, K.DELIVERED, "Delivered to phone")
+        return result
+
+
+def test_a_report_that_outruns_the_gateways_answer_keeps_both_in_the_history(demo_db, staff):
+    sent = send_sms(demo_db, staff, text="fast phone", phone=NUMBER, gateway=ReportOutrunsAnswer(demo_db)).message
+    detail = get_message_detail(demo_db, staff, sent.id)
+    assert detail.message.status is S.RECEIVED, "the final report stands"
+    assert [(h.status, h.source) for h in detail.history][-2:] == [(S.RECEIVED, "delivery-report"), (S.ACCEPTED, "gateway")]
+    assert "after the delivery report" in detail.history[-1].detail
+    with demo_db.session() as s:
+        assert s.get(SmsMessage, sent.id).gateway_message_id, "the gateway's id is kept"

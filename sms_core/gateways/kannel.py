@@ -143,10 +143,14 @@ class KannelGateway:
             try:
                 response = connection.getresponse()
                 status, body = response.status, response.read().decode("utf-8", "replace").strip()
-            except (OSError, http.client.HTTPException) as exc:  # sent, but Kannel's answer is lost
+            except OSError as exc:  # sent, but Kannel's answer is lost
                 reason = _describe(exc, self.timeout)
                 return SubmitResult(SubmitOutcome.UNKNOWN, f"No answer from Kannel at {self._where} after the "
                                     f"message was sent ({reason}); it may or may not have been accepted.")  # fmt: skip
+            except http.client.HTTPException as exc:  # sent, and whatever answered does not speak HTTP
+                reason = _describe(exc, self.timeout)
+                return SubmitResult(SubmitOutcome.UNKNOWN, f"Unexpected answer from {self._where}: {reason}; "
+                                    "it may or may not have been accepted.")  # fmt: skip
         finally:
             connection.close()
         return self._outcome(sms, status, body)
@@ -192,6 +196,8 @@ def _describe(exc: BaseException, timeout: float) -> str:
         return "connection refused"
     if isinstance(exc, (ConnectionResetError, http.client.RemoteDisconnected)):
         return "the connection was closed without an answer"
+    if isinstance(exc, http.client.BadStatusLine):  # quoted, so a stray CR/LF cannot reach the page
+        return f"{exc.line.strip()[:60]!r} is not HTTP"
     if isinstance(exc, socket.gaierror):
         return f"the host name cannot be resolved ({exc.strerror})"
     if isinstance(exc, OSError) and exc.strerror:
