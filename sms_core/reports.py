@@ -380,22 +380,25 @@ def _stuck(session: Session, units: frozenset[int], period: Period, now: datetim
     A message that has already been resent is not counted: the article lets a lead resend only
     the newest message of a chain, and that one is counted instead if it is stuck too.
 
-    The candidates come from the partial index of stuck statuses (migration 0004).  Whether one
-    was resent is asked of the resends whose original lies between the lowest and the highest
-    candidate id: the answer is the same as asking all resends, but PostgreSQL then reads one
-    short range of the unique index on ``original_id`` and hashes it, instead of looking the
-    candidates up one by one.
+    The candidates come from the partial index of stuck statuses (migration 0004).  A resend is
+    always sent after its original, so whether a candidate was resent is asked only of the
+    resends sent since the period began (a day earlier, for servers whose clocks disagree):
+    migration 0006 indexes exactly those by sent-on, so PostgreSQL hashes a few thousand resends
+    instead of looking every candidate up, or reading every resend ever made.
     """
     m = SmsMessage
     settled_before = now - timedelta(seconds=get_config().status_check_timeout)
-    candidates = (
-        select(m.id, m.status)
-        .where(*_in_period(units, period), _statuses_in(m.status, STUCK), m.sent_on < settled_before)
-        .cte("stuck_candidates")
-    )
     resend = aliased(SmsMessage)
-    lowest = select(func.min(candidates.c.id)).scalar_subquery()
-    highest = select(func.max(candidates.c.id)).scalar_subquery()
-    resent = exists().where(resend.original_id == candidates.c.id, resend.original_id.between(lowest, highest))
-    stmt = select(candidates.c.status, func.count()).where(~resent).group_by(candidates.c.status)
+    since, _ = period.bounds()
+    recent_resends = (
+        select(resend.original_id)
+        .where(resend.original_id.is_not(None), resend.sent_on >= since - timedelta(days=1))
+        .subquery("recent_resends")
+    )
+    resent = exists().where(recent_resends.c.original_id == m.id)
+    stmt = (
+        select(m.status, func.count())
+        .where(*_in_period(units, period), _statuses_in(m.status, STUCK), m.sent_on < settled_before, ~resent)
+        .group_by(m.status)
+    )
     return {status: n for status, n in session.execute(stmt)}
