@@ -30,7 +30,7 @@ from sms_core.db import Database
 from sms_core.models import OrgUnit, SmsMessage
 from sms_core.permissions import Actor
 
-from bench import delivery_rates, live, overview, page, worker
+from bench import delivery_rates, live, overview, worker
 from bench.database import ADMIN_URL, ADMIN_USER, BENCH_USER, BenchDatabases, message_count, prepare
 from bench.report import machine, markdown, print_table, write_benchmarks
 from bench.timing import Result
@@ -88,6 +88,8 @@ def run_parts(dbs: BenchDatabases, s: Scene, parts: set[str], log) -> list[Resul
         results += found
     if "page" in parts:
         log("overview page render (AppTest)…")
+        from bench import page  # Streamlit only here: the worker part's spawned processes re-import this module
+
         results.append(page.measure_page(db, naive, BENCH_USER, dbs.rows, runs=20, budget=60))
     if "reports" in parts:
         log("delivery reports applied per second…")
