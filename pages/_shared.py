@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -25,6 +26,23 @@ def current_actor() -> Actor:
         st.error("You are not signed in.")
         st.stop()
     return actor
+
+
+_MARKDOWN_SPECIALS = str.maketrans({c: f"\\{c}" for c in "\\`*_{}[]()<>#!|~$&"})  # act anywhere in a line
+_LINE_START = re.compile(r"^([ \t]*)([-+=]|\d+\.)", re.MULTILINE)  # act only where a line starts (lists, rules)
+
+
+def plain(text: str) -> str:
+    """Text that was typed or stored — a message, a name, a link's value — shown as written where
+    Streamlit reads Markdown (markdown, captions, headings, alerts, toasts, labels, tooltips), so it
+    can neither format nor link: Markdown and HTML characters escaped, line breaks kept."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").translate(_MARKDOWN_SPECIALS)
+    return _LINE_START.sub(_escape_line_start, lines).replace("\n", "  \n")
+
+
+def _escape_line_start(found: re.Match) -> str:
+    indent, marker = found.groups()
+    return f"{indent}{marker[:-1]}\\." if marker.endswith(".") else f"{indent}\\{marker}"
 
 
 def show_refusal(exc: SmsError) -> None:

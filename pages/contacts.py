@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages._shared import current_actor, database, local_time, show_refusal
+from pages._shared import current_actor, database, local_time, plain, show_refusal
 from pages.send_dialog import send_sms_dialog, show_send_notice
 from sms_core.consent import register_consent, withdraw_consent
 from sms_core.contacts import ContactView, PhoneView, get_contact, search_contacts
@@ -52,9 +52,9 @@ def search() -> int | None:
 
 
 def contact_header(contact: ContactView) -> None:
-    st.subheader(contact.name)
+    st.subheader(plain(contact.name))
     if contact.email:
-        st.caption(contact.email)
+        st.caption(plain(contact.email))
     left, right = st.columns(2)
     with left:
         st.page_link("pages/overview.py", label="Open SMS messages for this contact", icon=":material/sms:",
@@ -68,9 +68,10 @@ def phone_row(phone: PhoneView) -> None:
     """One number: its consent state and the action that changes it."""
     with st.container(border=True):
         number, state, action = st.columns([3, 5, 3], vertical_alignment="center")
-        number.markdown(f"**{phone.international}**  \n{phone.label}")
+        number.markdown(f"**{phone.international}**  \n{plain(phone.label)}")
         badge = {"Registered": ":green-badge[Registered]", "Withdrawn": ":orange-badge[Withdrawn]"}
-        state.markdown(f"{badge.get(phone.consent.label, ':gray-badge[Not registered]')}  \n{consent_sentence(phone)}")
+        shown = badge.get(phone.consent.label, ":gray-badge[Not registered]")
+        state.markdown(f"{shown}  \n{plain(consent_sentence(phone))}")
         refusal = st.session_state.get(REFUSAL_KEY)
         if refusal and refusal[0] == phone.id:
             st.error(refusal[1], icon=":material/block:")

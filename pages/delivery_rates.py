@@ -15,7 +15,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from pages._shared import current_actor, database, show_refusal
+from pages._shared import current_actor, database, plain, show_refusal
 from sms_core.accounts import units_of
 from sms_core.errors import SmsError
 from sms_core.permissions import Actor, Permission
@@ -228,7 +228,7 @@ def show_units(report: DeliveryReport, actor: Actor) -> None:
         column.markdown(f"**{title}**")
     for unit in units:
         cells = st.columns(widths)
-        cells[0].markdown(unit.name)
+        cells[0].markdown(plain(unit.name))
         for cell, (_, attribute, statuses) in zip(cells[1:], UNIT_COUNTS):
             with cell:
                 value = getattr(unit.figures, attribute)
@@ -262,7 +262,7 @@ def show_reasons(report: DeliveryReport, actor: Actor) -> None:
     with links:
         for reason in report.reasons:
             params = overview_params({reason.status}, report.org_unit_ids, report.period, actor)
-            link(f"**{reason.count:,}** · {reason.reason}", params, actor)
+            link(f"**{reason.count:,}** · {plain(reason.reason)}", params, actor)
 
 
 actor = current_actor()

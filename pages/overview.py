@@ -26,7 +26,7 @@ import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
-from pages._shared import browser_zone, current_actor, database, show_refusal
+from pages._shared import browser_zone, current_actor, database, plain, show_refusal
 from sms_core.accounts import units_of
 from sms_core.contacts import contact_name
 from sms_core.db import Database
@@ -142,7 +142,7 @@ def unit_param(actor: Actor) -> UrlParam:
     def parse(raw: list[str]) -> tuple[str | None, list[str]]:
         if ALL_UNITS in raw:
             return ALL_UNITS, []
-        mine = [v for v in dict.fromkeys(raw) if v.isdigit() and int(v) in actor.org_unit_ids]
+        mine = [v for v in dict.fromkeys(raw) if v.isdecimal() and int(v) in actor.org_unit_ids]
         problems = [f"Org. unit “{v}” in the link is not one of your org. units, so it is ignored."
                     for v in dict.fromkeys(raw) if v not in mine]  # fmt: skip
         return (",".join(sorted(mine, key=int)) or None), problems
@@ -192,7 +192,7 @@ def contact_context(db: Database, actor: Actor) -> ContactContext:
     value = raw[-1].strip()
     if not value:
         return ContactContext(requested=True)
-    if not value.isdigit() or int(value) < 1:
+    if not value.isdecimal() or int(value) < 1:
         return ContactContext(True, problem=f"“{value}” in the link is not a contact id, so the contact filter is ignored.")
     try:
         return ContactContext(True, int(value), contact_name(db, actor, int(value)))
@@ -209,7 +209,7 @@ def show_contact_heading(contact: ContactContext) -> None:
         return
     with st.container(horizontal=True, vertical_alignment="center"):
         if contact.name:
-            st.subheader(f":material/person: {contact.name}", anchor=False)
+            st.subheader(f":material/person: {plain(contact.name)}", anchor=False)
             st.caption("Showing this contact's messages.")
         else:
             st.caption(":material/person_off: No contact is selected.")
@@ -497,14 +497,6 @@ def show_resend_outcome() -> None:
         st.toast(sentence, icon=":material/check_circle:" if ok else ":material/error:")
 
 
-_MARKDOWN_SPECIALS = str.maketrans({c: f"\\{c}" for c in "\\`*_{}[]()<>#+-.!|~$"})
-
-
-def plain(text: str) -> str:
-    """Show text as written: markdown characters escaped, line breaks kept."""
-    return text.translate(_MARKDOWN_SPECIALS).replace("\n", "  \n")
-
-
 def _focus(message_id: int | None) -> None:
     st.session_state[FOCUS_KEY] = message_id
 
@@ -532,7 +524,7 @@ def draw_detail(detail: MessageDetail, zone: str) -> None:
     facts = [f"Sent on {m.sent_on.astimezone(local):%Y-%m-%d %H:%M}", detail.org_unit_name]
     facts += [f"Contact: {detail.contact_name}"] if detail.contact_name else []
     facts += [f"{m.segments} SMS" + (" · Resent" if m.resent else "")]
-    st.caption(" · ".join(facts))
+    st.caption(plain(" · ".join(facts)))
     text, status = st.columns([3, 2])
     with text.container(border=True):
         st.markdown(plain(m.text))
@@ -608,7 +600,7 @@ def main() -> None:
         sort = sort_select(warnings)
     date_cell = draw_filters(actor, units, warnings)
     if warnings:
-        notes.warning("Some of the link's filters could not be used:\n" + "".join(f"\n- {w}" for w in warnings),
+        notes.warning("Some of the link's filters could not be used:\n" + "".join(f"\n- {plain(w)}" for w in warnings),
                       icon=":material/link_off:")  # fmt: skip
     try:
         f = current_filter(contact, sort, zone)

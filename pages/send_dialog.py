@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from pages._shared import current_actor, database
+from pages._shared import current_actor, database, plain
 from pages.sms_text_input import insert_sms_text, set_sms_text, sms_text_input
 from sms_core.consent import consent_for_number
 from sms_core.contacts import contact_name, get_contact
@@ -119,7 +119,7 @@ def _contact_phone(db: Database, actor: Actor, contact_id: int) -> PhoneChoice:
     except SmsError as exc:
         st.error(exc.message, icon=":material/error:")
         return PhoneChoice(None, exc.message)
-    st.caption(f"To **{contact.name}**")
+    st.caption(f"To **{plain(contact.name)}**")
     if not contact.phones:
         reason = "No phone number is registered for this contact. Register one before sending an SMS."
         st.warning(reason, icon=":material/warning:")
@@ -169,7 +169,8 @@ def _consent(db: Database, actor: Actor, number: str, contact_id: int | None) ->
 
 def _owner_note(db: Database, actor: Actor, contact_id: int) -> str:
     try:
-        return f"This number belongs to {contact_name(db, actor, contact_id)}; the SMS is recorded on that contact."
+        name = plain(contact_name(db, actor, contact_id))
+        return f"This number belongs to {name}; the SMS is recorded on that contact."
     except SmsError:
         return "This number belongs to a contact; the SMS is recorded on that contact."
 
@@ -191,7 +192,7 @@ def _standard_texts(db: Database, actor: Actor) -> None:
         if not texts:
             st.caption("There are no standard texts for your org. unit yet.")
         for text in texts:
-            st.button(text.title, key=f"send_sms_standard_{text.id}", help=text.body, width="stretch",
+            st.button(plain(text.title), key=f"send_sms_standard_{text.id}", help=plain(text.body), width="stretch",
                       on_click=_insert_standard_text, args=(text.body,))  # fmt: skip
 
 

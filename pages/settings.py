@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 import streamlit as st
 
-from pages._shared import current_actor, database, show_refusal
+from pages._shared import current_actor, database, plain, show_refusal
 from sms_core.errors import SmsError
 from sms_core.org_units import UnitSender, configuration_problem, list_unit_senders, update_unit_sender
 from sms_core.permissions import Actor, Permission
@@ -62,7 +62,7 @@ def show_switches(actor: Actor) -> None:
         widget = f"setting_{state.key}"
         st.session_state[widget] = state.value  # what is stored, also when someone else changed it
         st.toggle(state.label, key=widget, help=state.help, on_change=_switch, args=(actor, state.key))
-        st.caption(_changed_by(state))
+        st.caption(plain(_changed_by(state)))
         if state.key == SENDING_ENABLED and not state.value:
             st.warning(
                 "SMS sending is off: nothing goes to the gateway, and every new attempt is recorded "
@@ -105,7 +105,7 @@ def show_unit(actor: Actor, unit: UnitSender) -> None:
         badge = (
             ":red-badge[:material/error: Cannot send]" if unit.problem else ":green-badge[:material/check: Can send]"
         )
-        name.markdown(f"**{unit.name}** ({unit.code})  \n{badge}")
+        name.markdown(f"**{plain(unit.name)}** ({plain(unit.code)})  \n{badge}")
         typed_rep = rep.text_input("Representative", key=rep_key, live=True)
         typed_sender = sender.text_input(
             "SMS sender", key=sender_key, live=True, help="For example OsloHelse or +4791500100."
@@ -119,7 +119,7 @@ def show_unit(actor: Actor, unit: UnitSender) -> None:
             note = rep_note if refusal.field == "representative_name" else sender_note
             note.error(refusal.message, icon=":material/error:")
         if result := st.session_state.pop(f"sender_result_{unit.id}", None):
-            (st.success if result[0] == "success" else st.error)(result[1])
+            (st.success if result[0] == "success" else st.error)(plain(result[1]))
 
 
 @st.fragment

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages._shared import current_actor, database, local_time, show_refusal
+from pages._shared import current_actor, database, local_time, plain, show_refusal
 from pages.sms_text_input import set_sms_text, sms_text_input
 from sms_core.accounts import units_of
 from sms_core.errors import SmsError
@@ -59,7 +59,7 @@ def text_table(texts: list[StandardTextView]) -> None:
 def editor(texts: list[StandardTextView]) -> None:
     editing = st.session_state[EDITING_KEY]
     current = next((t for t in texts if t.id == editing), None)
-    st.subheader("New standard text" if current is None else f"Edit “{current.title}”")
+    st.subheader("New standard text" if current is None else f"Edit “{plain(current.title)}”")
     errors = st.session_state.get(ERRORS_KEY, {})
     st.text_input("Title", key="standard_text_title", max_chars=200)
     show(errors.get("title"))
@@ -77,7 +77,7 @@ def editor(texts: list[StandardTextView]) -> None:
         label = "Deactivate" if current.active else "Activate again"
         if active_col.button(label, icon=":material/toggle_off:" if current.active else ":material/toggle_on:"):
             set_standard_text_active(db, actor, current.id, not current.active)
-            st.toast(f"“{current.title}” is {'no longer' if current.active else 'again'} offered in the Send SMS dialog.")
+            st.toast(f"“{plain(current.title)}” is {'no longer' if current.active else 'again'} offered in the Send SMS dialog.")
             st.rerun()
 
 
@@ -94,7 +94,7 @@ def save(current: StandardTextView | None, body: str) -> None:
         st.rerun()
     st.session_state[EDITING_KEY] = saved.id
     st.session_state.pop(ERRORS_KEY, None)
-    st.toast(f"“{saved.title}” is saved.", icon=":material/check_circle:")
+    st.toast(f"“{plain(saved.title)}” is saved.", icon=":material/check_circle:")
     st.rerun()
 
 

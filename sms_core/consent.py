@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from sms_core.db import Database
 from sms_core.errors import InvalidInput, NotFound
-from sms_core.models import Contact, ContactPhone, SmsConsent, utcnow
+from sms_core.models import Contact, ContactPhone, SmsConsent, get_by_id, utcnow
 from sms_core.permissions import Actor, Permission
 from sms_core.settings import read_settings
 
@@ -91,7 +91,7 @@ def _active(session: Session, phone_id: int) -> list[SmsConsent]:
 
 
 def contact_numbers(session: Session, contact_id: int) -> list[ContactPhone]:
-    contact = session.get(Contact, contact_id)
+    contact = get_by_id(session, Contact, contact_id)
     if contact is None:
         raise NotFound("That contact does not exist.")
     return list(contact.phones)

@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import Select, and_, false, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from sms_core.db import Database
 from sms_core.errors import NotFound
-from sms_core.models import Contact, ContactPhone, SmsConsent, User
+from sms_core.models import Contact, ContactPhone, SmsConsent, User, get_by_id
 from sms_core.permissions import Actor, Permission
 from sms_core.phones import InvalidPhoneNumber, digits_only, format_international, parse_phone
 
@@ -88,7 +88,7 @@ def get_contact(db: Database, actor: Actor, contact_id: int) -> ContactView:
     """One contact with every number and that number's consent state."""
     actor.require(Permission.VIEW_SMS)
     with db.session() as session:
-        contact = session.get(Contact, contact_id)
+        contact = get_by_id(session, Contact, contact_id)
         if contact is None:
             raise NotFound("That contact does not exist.")
         consents = _latest_consents(session, [p.id for p in contact.phones])
@@ -99,10 +99,10 @@ def get_contact(db: Database, actor: Actor, contact_id: int) -> ContactView:
 def contact_name(db: Database, actor: Actor, contact_id: int) -> str:
     actor.require(Permission.VIEW_SMS)
     with db.session() as session:
-        name = session.scalar(select(Contact.name).where(Contact.id == contact_id))
-    if name is None:
-        raise NotFound("That contact does not exist.")
-    return name
+        contact = get_by_id(session, Contact, contact_id)
+        if contact is None:
+            raise NotFound("That contact does not exist.")
+        return contact.name
 
 
 def _folded_name(session: Session):
@@ -127,6 +127,8 @@ def _search_statement(query: str, folded_name) -> Select:
     query = query.strip()
     if not query:
         return statement
+    if "\x00" in query:  # no stored name or number holds a NUL (PostgreSQL cannot even be asked for one)
+        return statement.where(false())
     number = _number_pattern(query)
     if number is not None:
         has_number = select(ContactPhone.id).where(ContactPhone.contact_id == Contact.id, ContactPhone.number.like(number))

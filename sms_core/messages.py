@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from sms_core.db import Database
 from sms_core.errors import NotFound
-from sms_core.models import Contact, OrgUnit, SmsMessage, StatusEvent
+from sms_core.models import Contact, OrgUnit, SmsMessage, StatusEvent, get_by_id
 from sms_core.permissions import Actor, Permission
 from sms_core.phones import format_international
 from sms_core.statuses import SmsStatus
@@ -64,7 +64,7 @@ class MessageDetail:
 def visible_message(session: Session, actor: Actor, message_id: int, permission: Permission = Permission.VIEW_SMS) -> SmsMessage:
     """Load a message the user may see; otherwise NotFound, whether it exists or not."""
     actor.require(permission)
-    message = session.get(SmsMessage, message_id)
+    message = get_by_id(session, SmsMessage, message_id)
     if message is None or message.org_unit_id not in actor.org_unit_ids:
         raise NotFound(f"There is no SMS message with id {message_id} that you can see.")
     return message

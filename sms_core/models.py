@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 from enum import IntEnum
+from typing import TypeVar
 
 from sqlalchemy import (
     BigInteger,
@@ -18,13 +19,21 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from sms_core.statuses import SmsStatus
 
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets BIGINT for the big tables.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
+ID_LIMIT = 2**63  # ids are signed 64-bit integers on both databases
+RowT = TypeVar("RowT")
+
+
+def get_by_id(session: Session, model: type[RowT], row_id: int) -> RowT | None:
+    """``session.get`` for an id that came from outside (a link, the command line): an id no id
+    column can hold does not exist, and asking the database for it would fail, not find nothing."""
+    return session.get(model, row_id) if 0 < row_id < ID_LIMIT else None
 
 
 def utcnow() -> datetime:

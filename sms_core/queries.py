@@ -141,7 +141,7 @@ def conditions(actor: Actor, f: OverviewFilter) -> list[ColumnElement[bool]]:
     """The WHERE clause of every overview statement; refuses a user who may not view SMS."""
     actor.require(Permission.VIEW_SMS)
     units = visible_units(actor, f)
-    if not units:
+    if not units or "\x00" in f.text:  # no stored text holds a NUL (PostgreSQL cannot even be asked for one)
         return [false()]
     where: list[ColumnElement[bool]] = [SmsMessage.org_unit_id.in_(sorted(units))]
     if f.text.strip():
