@@ -143,21 +143,27 @@ def demo_db(db):
     return db
 
 
-@pytest.fixture
-def app_env(monkeypatch, sqlite_url):
-    """Point the app (AppTest runs it in this process) at a fresh demo database."""
+def app_on(url: str, monkeypatch):
+    """Point the app (AppTest runs it in this process) at a fresh demo database at ``url``."""
     from sms_core.seed import seed_demo
 
-    monkeypatch.setenv("DATABASE_URL", sqlite_url)
+    monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("SMS_EMBEDDED_WORKER", "false")
     config_module.get_config.cache_clear()
     db_module.get_database.cache_clear()
     database = db_module.get_database()
     seed_demo(database, messages=200)
     yield database
+    stop_change_watcher(database)
     database.dispose()
     config_module.get_config.cache_clear()
     db_module.get_database.cache_clear()
+
+
+@pytest.fixture
+def app_env(monkeypatch, sqlite_url):
+    """The app on SQLite: quick, for the page tests."""
+    yield from app_on(sqlite_url, monkeypatch)
 
 
 class LiveApp:

@@ -25,17 +25,15 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Dataframe
 from streamlit.util import calc_hash
 
-from sms_core import config as config_module
-from sms_core import db as db_module
 from sms_core.accounts import load_actor, unit_id_by_code, units_of
 from sms_core.consent import register_consent
-from sms_core.events import stop_change_watcher
 from sms_core.models import Contact, ContactPhone, OrgUnit, RolePermission, SmsMessage, StandardText, User
 from sms_core.permissions import Permission
 from sms_core.queries import Sort
 from sms_core.settings import SENDING_ENABLED, change_setting
 from sms_core.statuses import STATUS_LABELS
 from sms_core.statuses import SmsStatus as S
+from conftest import app_on
 from test_app_shell import APP, menu
 
 AREA = "Bad input and access (pages)"
@@ -172,21 +170,9 @@ BROKE = [
 
 @pytest.fixture
 def app_db(database_url, monkeypatch):
-    """The app (AppTest runs it in this process) on a fresh demo database of each backend: a link's
-    values reach SQL, and PostgreSQL, the production database, refuses some that SQLite takes."""
-    from sms_core.seed import seed_demo
-
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("SMS_EMBEDDED_WORKER", "false")
-    config_module.get_config.cache_clear()
-    db_module.get_database.cache_clear()
-    database = db_module.get_database()
-    seed_demo(database, messages=200)
-    yield database
-    stop_change_watcher(database)
-    database.dispose()
-    config_module.get_config.cache_clear()
-    db_module.get_database.cache_clear()
+    """The app on a fresh demo database of each backend: a link's values reach SQL, and
+    PostgreSQL, the production database, refuses some that SQLite takes."""
+    yield from app_on(database_url, monkeypatch)
 
 
 def check_overview_link(at: AppTest, db, username: str, link: dict[str, list[str]], tried: Counter) -> None:
