@@ -11,6 +11,7 @@ databases for now — the page says so.
 from __future__ import annotations
 
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Iterable, Mapping
@@ -248,25 +249,40 @@ def delivery_report(
     """
     actor.require(Permission.VIEW_DELIVERY_REPORTS)
     units = actor.visible_units(None if org_unit_ids is None else set(org_unit_ids))
-    with db.session() as session:
-        days = _per_day(session, units, Period(period.previous.first, period.last))
-        current = [row for row in days if row.key >= period.first]
-        figures = _figures(current)
-        per_unit = _per_unit_rows(session, units, period)
-        named = session.execute(select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(units)))
-        names = {unit_id: name for unit_id, name in named}
-        top = _failure_reasons(session, units, period, reasons, figures.by_status)
-        stuck = _stuck(session, units, period, now or datetime.now(timezone.utc))
+    moment = now or datetime.now(timezone.utc)
+
+    def read(query, *args):
+        with db.session() as session:
+            return query(session, units, *args)
+
+    # Independent reads, each on its own connection, so PostgreSQL answers them on several cores
+    # at once: at ten million messages that halves the page's wait.  Each read is consistent in
+    # itself; between them a status may move, as it may between two clicks.
+    per_unit = _READERS.submit(read, _per_unit_rows, period)
+    stuck = _READERS.submit(read, _stuck, period, moment)
+    errors = _READERS.submit(read, _gateway_errors, period)
+    names = _READERS.submit(read, _unit_names)
+    days = read(_per_day, Period(period.previous.first, period.last))
+    current = [row for row in days if row.key >= period.first]
+    figures = _figures(current)
+    top = _failure_reasons(errors.result(), figures.by_status, reasons)
     return DeliveryReport(
         period=period,
         org_unit_ids=units,
         current=figures,
         previous=_figures(row for row in days if row.key < period.first),
         daily=[DayCount(row.key, row.status, row.count) for row in current],
-        units=_per_unit(per_unit, names),
+        units=_per_unit(per_unit.result(), names.result()),
         reasons=top,
-        stuck=stuck,
+        stuck=stuck.result(),
     )
+
+
+_READERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="delivery-report")
+
+
+def _unit_names(session: Session, units: frozenset[int]) -> dict[int, str]:
+    return dict(session.execute(select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(units))).all())
 
 
 @dataclass(frozen=True)
@@ -338,21 +354,16 @@ def _statuses_in(column, statuses: Iterable[SmsStatus]) -> ColumnElement[bool]:
     return column.in_([literal_column(str(int(s))) for s in sorted(statuses)])
 
 
-def _failure_reasons(
-    session: Session, units: frozenset[int], period: Period, limit: int, totals: Mapping[SmsStatus, int]
-) -> list[FailureReason]:
-    """The most frequent (status, gateway error) pairs among failures and refusals.
+def _gateway_errors(session: Session, units: frozenset[int], period: Period) -> dict[tuple[SmsStatus, str], int]:
+    """Failures and refusals that carry a gateway error, counted per (status, error).
 
-    Most failures carry no gateway error (pre-send refusals never do), so they are counted from
-    the daily roll-up: a status's total in the period (``totals``), minus its messages that do
-    carry an error.  Only
-    those are grouped from the messages, and only from the partial index that holds exactly
-    them with their error (migration 0004): an index-only scan, never the table.  B-tree entries
-    are limited to about 2.7 kB, so errors longer than ``LONG_ERROR_BYTES`` live in an index of
-    their own and are read from the table; gateways do not write essays, so there are few.
+    Only these are grouped from the messages, and only from the partial index that holds
+    exactly them with their error (migration 0004): an index-only scan, never the table.  B-tree
+    entries are limited to about 2.7 kB, so errors longer than ``LONG_ERROR_BYTES`` live in an
+    index of their own and are read from the table; gateways do not write essays, so there are few.
     """
     m = SmsMessage
-    counts: dict[tuple[SmsStatus, str | None], int] = defaultdict(int)
+    counts: dict[tuple[SmsStatus, str], int] = defaultdict(int)
     failing = _statuses_in(m.status, FAILURES_AND_REFUSALS)
     length, limit_bytes = func.octet_length(m.gateway_error), literal_column(str(LONG_ERROR_BYTES))
     postgres = session.get_bind().dialect.name == "postgresql"  # SQLite has no such index (nor octet_length)
@@ -364,8 +375,21 @@ def _failure_reasons(
         )
         for status, error, n in session.execute(stmt):
             counts[status, error] += n
+    return counts
+
+
+def _failure_reasons(
+    errors: Mapping[tuple[SmsStatus, str], int], totals: Mapping[SmsStatus, int], limit: int
+) -> list[FailureReason]:
+    """The most frequent (status, gateway error) pairs among failures and refusals.
+
+    Most failures carry no gateway error (pre-send refusals never do), so those are counted from
+    the daily roll-up: a status's total in the period (``totals``) minus its messages that do
+    carry an error (``errors``).
+    """
+    counts: dict[tuple[SmsStatus, str | None], int] = dict(errors)
     with_error: dict[SmsStatus, int] = defaultdict(int)
-    for (status, _), n in counts.items():
+    for (status, _), n in errors.items():
         with_error[status] += n
     for status in FAILURES_AND_REFUSALS:
         if totals.get(status, 0) - with_error[status]:
