@@ -19,12 +19,47 @@ st.set_page_config(page_title="SMS messages", page_icon=":material/sms:", layout
 
 # (file, title, icon, url path, permission, menu section)
 PAGES = [
-    ("pages/overview.py", "SMS messages", ":material/sms:", "sms-messages", Permission.VIEW_SMS, "Calendar / communication"),
-    ("pages/contacts.py", "Contacts", ":material/contacts:", "sms-contacts", Permission.VIEW_SMS, "Calendar / communication"),
-    ("pages/standard_texts.py", "Standard texts", ":material/text_snippet:", "sms-standard-texts", Permission.MANAGE_STANDARD_TEXTS, "Calendar / communication"),
-    ("pages/delivery_rates.py", "Delivery rates", ":material/monitoring:", "sms-delivery-rates", Permission.VIEW_DELIVERY_REPORTS, "Reports"),
-    ("pages/settings.py", "SMS settings", ":material/settings:", "sms-settings", Permission.MANAGE_SETTINGS, "Administration"),
-]  # fmt: skip
+    (
+        "pages/overview.py",
+        "SMS messages",
+        ":material/sms:",
+        "sms-messages",
+        Permission.VIEW_SMS,
+        "Calendar / communication",
+    ),
+    (
+        "pages/contacts.py",
+        "Contacts",
+        ":material/contacts:",
+        "sms-contacts",
+        Permission.VIEW_SMS,
+        "Calendar / communication",
+    ),
+    (
+        "pages/standard_texts.py",
+        "Standard texts",
+        ":material/text_snippet:",
+        "sms-standard-texts",
+        Permission.MANAGE_STANDARD_TEXTS,
+        "Calendar / communication",
+    ),
+    (
+        "pages/delivery_rates.py",
+        "Delivery rates",
+        ":material/monitoring:",
+        "sms-delivery-rates",
+        Permission.VIEW_DELIVERY_REPORTS,
+        "Reports",
+    ),
+    (
+        "pages/settings.py",
+        "SMS settings",
+        ":material/settings:",
+        "sms-settings",
+        Permission.MANAGE_SETTINGS,
+        "Administration",
+    ),
+]
 
 
 def _oidc_configured() -> bool:
@@ -50,9 +85,12 @@ def resolve_actor() -> Actor:
         st.session_state.demo_user = default if default in names else (names[0] if names else None)
     st.sidebar.caption(":orange-badge[Demo mode] no sign-in is configured; pick who you are.")
     st.sidebar.selectbox(
-        "Signed in as", names, key="demo_user", format_func=dict(users).__getitem__,
+        "Signed in as",
+        names,
+        key="demo_user",
+        format_func=dict(users).__getitem__,
         help="Demo mode: configure [auth] in .streamlit/secrets.toml to use single sign-on.",
-    )  # fmt: skip
+    )
     if not st.session_state.demo_user:
         st.error("There are no users yet. Run `python -m sms_core seed-demo` to create the demo users.")
         st.stop()
@@ -66,9 +104,12 @@ def choose_org_unit(actor: Actor) -> Actor:
         return actor
     ids = [u.id for u in units]
     choice = st.sidebar.selectbox(
-        "Current org. unit", ids, index=ids.index(actor.current_org_unit_id) if actor.current_org_unit_id in ids else 0,
-        format_func={u.id: u.name for u in units}.__getitem__, key=f"current_unit_{actor.username}",
-    )  # fmt: skip
+        "Current org. unit",
+        ids,
+        index=ids.index(actor.current_org_unit_id) if actor.current_org_unit_id in ids else 0,
+        format_func={u.id: u.name for u in units}.__getitem__,
+        key=f"current_unit_{actor.username}",
+    )
     if choice != actor.current_org_unit_id:
         actor = set_current_org_unit(database(), actor, choice)
     return actor
@@ -116,7 +157,9 @@ def _home(first_path: str | None):
 
 def _no_access() -> None:
     st.title("SMS messages")
-    st.info("You do not have permission to use any SMS page. If you cannot see the menu item you need, contact support.")
+    st.info(
+        "You do not have permission to use any SMS page. If you cannot see the menu item you need, contact support."
+    )
 
 
 try:

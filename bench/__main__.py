@@ -21,19 +21,18 @@ os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")
 import sys
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
 from sqlalchemy import select, text
-
-from sms_core.accounts import load_actor
-from sms_core.db import Database
-from sms_core.models import OrgUnit, SmsMessage
-from sms_core.permissions import Actor
 
 from bench import delivery_rates, live, overview, worker
 from bench.database import ADMIN_URL, ADMIN_USER, BENCH_USER, BenchDatabases, message_count, prepare
 from bench.report import machine, markdown, print_table, write_benchmarks
 from bench.timing import Result
+from sms_core.accounts import load_actor
+from sms_core.db import Database
+from sms_core.models import OrgUnit, SmsMessage
+from sms_core.permissions import Actor
 
 PARTS = ("overview", "rates", "page", "reports", "live")
 WORD = "prescription"  # in about one message in ten: common enough that the count reaches its cap
@@ -63,9 +62,11 @@ def scene(db: Database) -> Scene:
         ).one()
         newest = session.scalar(select(SmsMessage.sent_on).order_by(SmsMessage.sent_on.desc()).limit(1))
         phone = session.scalar(
-            select(SmsMessage.phone).where(SmsMessage.org_unit_id == unit_id, SmsMessage.phone.is_not(None))
-            .order_by(SmsMessage.sent_on.desc()).limit(1)
-        )  # fmt: skip
+            select(SmsMessage.phone)
+            .where(SmsMessage.org_unit_id == unit_id, SmsMessage.phone.is_not(None))
+            .order_by(SmsMessage.sent_on.desc())
+            .limit(1)
+        )
     return Scene(load_actor(db, BENCH_USER), load_actor(db, ADMIN_USER), unit_id, name, newest, phone[-4:])
 
 
@@ -77,7 +78,10 @@ def run_parts(dbs: BenchDatabases, s: Scene, parts: set[str], log) -> list[Resul
         found = []
         for case in overview.cases(s.lead, s.unit_id, s.last_day, WORD, s.digits):
             measured = overview.measure_case(db, naive, case, RUNS, BUDGET)
-            log(f"  {case.name}: " + "; ".join(f"{r.group} p95 {r.ours.p95:.1f} ms (naive {r.naive.p95:,.0f})" for r in measured))
+            log(
+                f"  {case.name}: "
+                + "; ".join(f"{r.group} p95 {r.ours.p95:.1f} ms (naive {r.naive.p95:,.0f})" for r in measured)
+            )
             found += measured
         overview.apply_targets(found, dbs.rows)
         results += found
@@ -93,7 +97,9 @@ def run_parts(dbs: BenchDatabases, s: Scene, parts: set[str], log) -> list[Resul
         results.append(page.measure_page(db, naive, BENCH_USER, dbs.rows, runs=20, budget=60))
     if "reports" in parts:
         log("delivery reports applied per second…")
-        results += worker.measure_throughput(db, list(s.admin.org_unit_ids), s.newest, rounds=5, per_round=4000, log=log)
+        results += worker.measure_throughput(
+            db, list(s.admin.org_unit_ids), s.newest, rounds=5, per_round=4000, log=log
+        )
     if "live" in parts:
         log("live updates (about 3 minutes)…")
         results += live.measure_live(db, s.lead, s.unit_id, s.newest, samples=30, idle_seconds=60, log=log)
@@ -107,7 +113,9 @@ def main() -> None:
         sys.exit(f"BENCH_ONLY: unknown parts {', '.join(sorted(parts - set(PARTS)))}; choose from {', '.join(PARTS)}")
     log = lambda line: print(line, flush=True)  # noqa: E731
     started = time.monotonic()
-    dbs = prepare(rows, os.environ.get("BENCH_ADMIN_URL") or ADMIN_URL, reseed=os.environ.get("BENCH_RESEED") == "1", log=log)
+    dbs = prepare(
+        rows, os.environ.get("BENCH_ADMIN_URL") or ADMIN_URL, reseed=os.environ.get("BENCH_RESEED") == "1", log=log
+    )
     info = machine(dbs.db)
     s = scene(dbs.db)
     context = [
@@ -117,8 +125,10 @@ def main() -> None:
         (f"seeded in {dbs.seconds_to_seed:.0f} s" if dbs.seconds_to_seed else "database reused from an earlier run"),
     ]
     results = run_parts(dbs, s, parts, log)
-    context.append(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}; "
-                   f"whole run {time.monotonic() - started:.0f} s")  # fmt: skip
+    context.append(
+        f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}; "
+        f"whole run {time.monotonic() - started:.0f} s"
+    )
     print()
     print_table(results)
     if parts == set(PARTS):
@@ -132,7 +142,8 @@ def _unit_share(db: Database, unit_id: int) -> float:
     """The unit's share of all messages, from the daily roll-up (a count of the table would take seconds)."""
     with db.engine.connect() as conn:
         unit, total = conn.execute(
-            text("SELECT sum(messages) FILTER (WHERE org_unit_id = :u), sum(messages) FROM sms_daily_counts"), {"u": unit_id}
+            text("SELECT sum(messages) FILTER (WHERE org_unit_id = :u), sum(messages) FROM sms_daily_counts"),
+            {"u": unit_id},
         ).one()
     return unit / total if total else 0.0
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
@@ -32,12 +32,53 @@ DAYS = 730  # two years of history
 BENCH_USER = "bench_lead"  # a team lead associated with 10 org units
 ADMIN_USER = "admin"  # the demo administrator, associated with all 50 units here
 # The 45 units added to the demo's five: Norwegian towns, each with a valid SMS sender.
-TOWNS = (
-    "Drammen Fredrikstad Kristiansand Sandnes Ålesund Bodø Sandefjord Arendal Tønsberg Haugesund Moss Porsgrunn "
-    "Skien Hamar Larvik Halden Harstad Lillehammer Molde Kongsberg Gjøvik Horten Rana Kristiansund Jessheim Alta "
-    "Elverum Narvik Askøy Ski Grimstad Steinkjer Stord Kongsvinger Egersund Ås Førde Levanger Namsos Brumunddal "
-    "Notodden Raufoss Vennesla Florø Mandal"
-).split()
+TOWNS = [
+    "Drammen",
+    "Fredrikstad",
+    "Kristiansand",
+    "Sandnes",
+    "Ålesund",
+    "Bodø",
+    "Sandefjord",
+    "Arendal",
+    "Tønsberg",
+    "Haugesund",
+    "Moss",
+    "Porsgrunn",
+    "Skien",
+    "Hamar",
+    "Larvik",
+    "Halden",
+    "Harstad",
+    "Lillehammer",
+    "Molde",
+    "Kongsberg",
+    "Gjøvik",
+    "Horten",
+    "Rana",
+    "Kristiansund",
+    "Jessheim",
+    "Alta",
+    "Elverum",
+    "Narvik",
+    "Askøy",
+    "Ski",
+    "Grimstad",
+    "Steinkjer",
+    "Stord",
+    "Kongsvinger",
+    "Egersund",
+    "Ås",
+    "Førde",
+    "Levanger",
+    "Namsos",
+    "Brumunddal",
+    "Notodden",
+    "Raufoss",
+    "Vennesla",
+    "Florø",
+    "Mandal",
+]
 
 
 @dataclass(frozen=True)
@@ -104,7 +145,7 @@ def _create_and_seed(engine, name: str, url: str, rows: int, log) -> datetime:
         migrate(db)
         seed_demo(db, messages=0)  # the demo's units, users, contacts and standard texts
         add_units_and_users(db)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         log(f"seeding {rows:,} messages over {DAYS} days and 50 org units (about 70 s per million)…")
         started = time.monotonic()
         seed_demo(db, messages=rows, days=DAYS, now=now)
@@ -113,7 +154,9 @@ def _create_and_seed(engine, name: str, url: str, rows: int, log) -> datetime:
     finally:
         db.dispose()
     with engine.connect() as conn:
-        conn.execute(text(f"COMMENT ON DATABASE \"{name}\" IS 'sms bench: {rows} messages seeded at {now.isoformat()}'"))
+        conn.execute(
+            text(f"COMMENT ON DATABASE \"{name}\" IS 'sms bench: {rows} messages seeded at {now.isoformat()}'")
+        )
     return now
 
 
@@ -122,14 +165,24 @@ def add_units_and_users(db: Database) -> None:
     with db.session() as session:
         demo_units = list(session.scalars(select(OrgUnit).order_by(OrgUnit.id)))
         new_units = [
-            OrgUnit(code=town[:3].upper() + f"{i:02d}", name=f"{town} Helse", representative_name=f"Leder {town}",
-                    sms_sender=f"Helse{i:02d}")
+            OrgUnit(
+                code=town[:3].upper() + f"{i:02d}",
+                name=f"{town} Helse",
+                representative_name=f"Leder {town}",
+                sms_sender=f"Helse{i:02d}",
+            )
             for i, town in enumerate(TOWNS, start=6)
-        ]  # fmt: skip
+        ]
         session.add_all(new_units)
         session.flush()
-        lead = User(username=BENCH_USER, display_name="Benedikte Bench", email="bench_lead@example.org",
-                    role="team_lead", current_org_unit_id=demo_units[0].id, active=True)  # fmt: skip
+        lead = User(
+            username=BENCH_USER,
+            display_name="Benedikte Bench",
+            email="bench_lead@example.org",
+            role="team_lead",
+            current_org_unit_id=demo_units[0].id,
+            active=True,
+        )
         session.add(lead)
         session.flush()
         session.add_all(UserOrgUnit(user_id=lead.id, org_unit_id=u.id) for u in demo_units + new_units[:5])

@@ -15,13 +15,12 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Date, cast, exists, func, select
 from sqlalchemy.orm import aliased
 
+from bench.timing import Result, check_max, measure
 from sms_core.config import get_config
 from sms_core.db import Database
 from sms_core.models import SmsMessage
 from sms_core.permissions import Actor
 from sms_core.reports import FAILURES_AND_REFUSALS, STUCK, Period, delivery_report
-
-from bench.timing import Result, check_max, measure
 
 DAYS = 90
 
@@ -36,9 +35,11 @@ def naive_report(db: Database, actor: Actor, period: Period, units: frozenset[in
     start, end = Period(period.previous.first, period.last).bounds()
     in_units = m.org_unit_id.in_(units)
     day = cast(m.sent_on, Date)
-    cube = select(m.org_unit_id, day, m.status, func.count(), func.sum(m.segments)).where(
-        in_units, m.sent_on >= start, m.sent_on < end
-    ).group_by(m.org_unit_id, day, m.status)
+    cube = (
+        select(m.org_unit_id, day, m.status, func.count(), func.sum(m.segments))
+        .where(in_units, m.sent_on >= start, m.sent_on < end)
+        .group_by(m.org_unit_id, day, m.status)
+    )
     first, last = period.bounds()
     in_period = (in_units, m.sent_on >= first, m.sent_on < last)
     n = func.count().label("n")
@@ -78,21 +79,25 @@ def our_report(db: Database, actor: Actor, period: Period, units: frozenset[int]
     }
 
 
-def measure_reports(db: Database, naive: Database, admin: Actor, unit_id: int, last_day: date, now: datetime,
-                    runs: int, budget: float) -> list[Result]:  # fmt: skip
+def measure_reports(
+    db: Database, naive: Database, admin: Actor, unit_id: int, last_day: date, now: datetime, runs: int, budget: float
+) -> list[Result]:
     """One unit (the largest) and all 50 units, ours beside the naive baseline, answers compared."""
     period = period_ending(last_day)
     results = []
-    for name, units in ((f"90 days, one unit", frozenset({unit_id})), ("90 days, all 50 units", admin.org_unit_ids)):
+    for name, units in (("90 days, one unit", frozenset({unit_id})), ("90 days, all 50 units", admin.org_unit_ids)):
         ours, theirs = our_report(db, admin, period, units, now), naive_report(naive, admin, period, units, now)
         if ours != theirs:
             raise AssertionError(f"delivery rates ({name}) differ from the raw messages:\n{ours}\n{theirs}")
-        results.append(Result(
-            "delivery rates", name,
-            measure(lambda: our_report(db, admin, period, units, now), runs=runs, budget=budget),
-            measure(lambda: naive_report(naive, admin, period, units, now), runs=runs, budget=budget),
-            note=f"{sum(ours['current'].values()):,} messages in the period",
-        ))  # fmt: skip
+        results.append(
+            Result(
+                "delivery rates",
+                name,
+                measure(lambda units=units: our_report(db, admin, period, units, now), runs=runs, budget=budget),
+                measure(lambda units=units: naive_report(naive, admin, period, units, now), runs=runs, budget=budget),
+                note=f"{sum(ours['current'].values()):,} messages in the period",
+            )
+        )
     return results
 
 

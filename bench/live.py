@@ -23,15 +23,14 @@ from datetime import datetime
 
 from sqlalchemy import text
 
+from bench.timing import Result, Stats, check_max
+from bench.worker import make_messages, remove_messages
 from sms_core.db import Database
 from sms_core.events import get_change_watcher
 from sms_core.gateways.base import DeliveryReportKind
 from sms_core.lifecycle import apply_delivery_report
 from sms_core.permissions import Actor
 from sms_core.queries import OverviewFilter, count_messages, list_messages, visible_units
-
-from bench.timing import Result, Stats, check_max
-from bench.worker import make_messages, remove_messages
 
 LIVE_SECONDS = 1.0  # pages/overview.py: how often the table asks whether anything changed
 IDLE_PAGES = 50
@@ -54,7 +53,10 @@ class Page:
             version = get_change_watcher(db).version(visible_units(self.actor, self.filter))
         else:
             count = count_messages(db, self.actor, self.filter)
-            version = (count, tuple((r.id, r.status) for r in list_messages(db, self.actor, self.filter, page_size=100)))
+            version = (
+                count,
+                tuple((r.id, r.status) for r in list_messages(db, self.actor, self.filter, page_size=100)),
+            )
         if version != self.version:
             if self.version is not None:
                 self.seen.append(time.perf_counter())
@@ -127,9 +129,13 @@ def _database_activity(db: Database) -> tuple[int, int]:
     time.sleep(0.1)
     with db.engine.connect() as conn:
         conn.execute(text("SELECT pg_stat_clear_snapshot()"))
-        xacts = conn.scalar(text("SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"))
-        scans = conn.scalar(text("""SELECT coalesce(seq_scan, 0) + coalesce(idx_scan, 0) FROM pg_stat_user_tables
-                                     WHERE relname = 'sms_messages'"""))  # fmt: skip
+        xacts = conn.scalar(
+            text("SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()")
+        )
+        scans = conn.scalar(
+            text("""SELECT coalesce(seq_scan, 0) + coalesce(idx_scan, 0) FROM pg_stat_user_tables
+                                     WHERE relname = 'sms_messages'""")
+        )
     return xacts, scans
 
 
@@ -163,8 +169,9 @@ def idle_cost(db: Database, pages: list[Page], watch: bool, seconds: float, log=
     return result
 
 
-def measure_live(db: Database, actor: Actor, unit_id: int, sent_before: datetime, samples: int, idle_seconds: float,
-                 log=print) -> list[Result]:  # fmt: skip
+def measure_live(
+    db: Database, actor: Actor, unit_id: int, sent_before: datetime, samples: int, idle_seconds: float, log=print
+) -> list[Result]:
     ours = change_latency(db, actor, unit_id, sent_before, samples, watch=True)
     theirs = change_latency(db, actor, unit_id, sent_before, max(samples // 2, 10), watch=False)
     raw = notify_latency(db, unit_id, sent_before, samples)
@@ -172,16 +179,27 @@ def measure_live(db: Database, actor: Actor, unit_id: int, sent_before: datetime
     idle_ours = idle_cost(db, pages(), True, idle_seconds, log)
     idle_naive = idle_cost(db, pages(), False, idle_seconds, log)
     return [
-        Result("live updates", "status change → open overview notices it", ours, theirs, target="p95 ≤ 2 s",
-               met=check_max(ours, 2000),
-               note=f"page ticks every {LIVE_SECONDS:g} s; NOTIFY → watcher alone: median {raw.median:.1f} ms, "
-                    f"p95 {raw.p95:.1f} ms", extra={"notify_ms": raw.to_json()}),
-        Result("live updates", f"{IDLE_PAGES} idle overviews: database transactions per minute",
-               Stats((idle_ours["transactions_per_minute"],), unit="q/min"),
-               Stats((idle_naive["transactions_per_minute"],), unit="q/min"),
-               target="no table queries", met=idle_ours["message_table_scans_per_minute"] == 0,
-               note=f"scans of sms_messages per minute: {idle_ours['message_table_scans_per_minute']:.0f} "
-                    f"(naive {idle_naive['message_table_scans_per_minute']:,.0f}); ChangeWatcher.queries: "
-                    f"{idle_ours['watcher_queries_per_minute']:.0f}",
-               extra={"idle": {"ours": idle_ours, "naive": idle_naive}}),
-    ]  # fmt: skip
+        Result(
+            "live updates",
+            "status change → open overview notices it",
+            ours,
+            theirs,
+            target="p95 ≤ 2 s",
+            met=check_max(ours, 2000),
+            note=f"page ticks every {LIVE_SECONDS:g} s; NOTIFY → watcher alone: median {raw.median:.1f} ms, "
+            f"p95 {raw.p95:.1f} ms",
+            extra={"notify_ms": raw.to_json()},
+        ),
+        Result(
+            "live updates",
+            f"{IDLE_PAGES} idle overviews: database transactions per minute",
+            Stats((idle_ours["transactions_per_minute"],), unit="q/min"),
+            Stats((idle_naive["transactions_per_minute"],), unit="q/min"),
+            target="no table queries",
+            met=idle_ours["message_table_scans_per_minute"] == 0,
+            note=f"scans of sms_messages per minute: {idle_ours['message_table_scans_per_minute']:.0f} "
+            f"(naive {idle_naive['message_table_scans_per_minute']:,.0f}); ChangeWatcher.queries: "
+            f"{idle_ours['watcher_queries_per_minute']:.0f}",
+            extra={"idle": {"ours": idle_ours, "naive": idle_naive}},
+        ),
+    ]

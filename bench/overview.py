@@ -14,13 +14,12 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
+from bench.timing import Result, Stats, check_max, measure
 from sms_core.db import Database
 from sms_core.models import SmsMessage
 from sms_core.permissions import Actor
 from sms_core.queries import OverviewFilter, Sort, conditions, count_messages, list_messages, rows_statement
 from sms_core.statuses import SmsStatus
-
-from bench.timing import Result, Stats, check_max, measure
 
 PAGE_ROWS = 100  # the page size (the app's default page is 50 rows)
 ZONE = "Europe/Oslo"
@@ -86,19 +85,27 @@ def measure_case(db: Database, naive: Database, case: Case, runs: int, budget: f
         raise AssertionError(f"{case.name}: the indexed and naive databases disagree about the rows")
     note = f"ours: page {page:,}; naive: page {naive_at:,} (its true last page)" if case.last_page else ""
     results = [
-        _result("page of 100 rows", case.name, note,
-                measure(lambda: our_page(db, case, page), runs=runs, budget=budget),
-                measure(lambda: naive_page(naive, case, naive_at), runs=runs, budget=budget)),
-    ]  # fmt: skip
+        _result(
+            "page of 100 rows",
+            case.name,
+            note,
+            measure(lambda: our_page(db, case, page), runs=runs, budget=budget),
+            measure(lambda: naive_page(naive, case, naive_at), runs=runs, budget=budget),
+        ),
+    ]
     if not case.last_page and case.filter.sort == Sort.SENT_ON_DESC:  # the count ignores page and order
         counted = count_messages(db, case.actor, case.filter)
         exact = naive_count(naive, case)
         if counted.value != min(exact, counted.value) or (not counted.capped and counted.value != exact):
             raise AssertionError(f"{case.name}: count {counted.label} disagrees with the exact {exact:,}")
         results.append(
-            _result("count above the table", case.name, f"shows “{counted.label}”; exactly {exact:,}",
-                    measure(lambda: count_messages(db, case.actor, case.filter), runs=runs, budget=budget),
-                    measure(lambda: naive_count(naive, case), runs=runs, budget=budget))  # fmt: skip
+            _result(
+                "count above the table",
+                case.name,
+                f"shows “{counted.label}”; exactly {exact:,}",
+                measure(lambda: count_messages(db, case.actor, case.filter), runs=runs, budget=budget),
+                measure(lambda: naive_count(naive, case), runs=runs, budget=budget),
+            )
         )
     return results
 

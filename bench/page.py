@@ -15,12 +15,11 @@ import tracemalloc
 
 from streamlit.testing.v1 import AppTest
 
+from bench.timing import Result, Stats, check_max
 from sms_core import config as config_module
 from sms_core import db as db_module
 from sms_core.config import PROJECT_ROOT
 from sms_core.db import Database
-
-from bench.timing import Result, Stats, check_max
 
 APP = str(PROJECT_ROOT / "app.py")
 
@@ -80,7 +79,12 @@ def measure_page(db: Database, naive: Database, username: str, rows: int, runs: 
     memory = peak_memory(db, username)
     use_database(db)
     return Result(
-        "page render", "overview page, new session (AppTest)", ours, theirs, target="≤ 300 ms at 10M",
-        met=check_max(ours, 300), note=f"peak Python memory during a render: {memory:.1f} MB",
+        "page render",
+        "overview page, new session (AppTest)",
+        ours,
+        theirs,
+        target="≤ 300 ms at 10M",
+        met=check_max(ours, 300),
+        note=f"peak Python memory during a render: {memory:.1f} MB",
         extra={"peak_memory_mb": memory},
-    )  # fmt: skip
+    )

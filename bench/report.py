@@ -11,15 +11,14 @@ import os
 import platform
 import re
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import text
 
+from bench.timing import Result, Stats
 from sms_core.config import PROJECT_ROOT
 from sms_core.db import Database
-
-from bench.timing import Result, Stats
 
 BENCHMARKS = PROJECT_ROOT / "BENCHMARKS.md"
 SETTINGS = ("shared_buffers", "work_mem", "effective_cache_size", "random_page_cost", "max_parallel_workers_per_gather")
@@ -50,8 +49,12 @@ def machine(db: Database) -> dict[str, str]:
 def _commit() -> str:
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", ".", ":!BENCHMARKS.md"], cwd=PROJECT_ROOT,
-                               capture_output=True, text=True)  # fmt: skip  # the file being written is no change
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", ".", ":!BENCHMARKS.md"],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+        )  # the file being written is no change
         return head.stdout.strip() + (" with uncommitted changes" if dirty.stdout.strip() else "")
     except OSError:
         return "unknown"
@@ -83,21 +86,30 @@ HEADER = ("What", "Ours median", "Ours p95", "Naive median", "Naive p95", "Ratio
 
 def rows(results: list[Result]) -> list[tuple[str, ...]]:
     return [
-        (f"{r.group}: {r.item}", figure(r.ours, "median"), figure(r.ours, "p95"), figure(r.naive, "median"),
-         figure(r.naive, "p95"), ratio(r), r.target, verdict(r), r.note)
+        (
+            f"{r.group}: {r.item}",
+            figure(r.ours, "median"),
+            figure(r.ours, "p95"),
+            figure(r.naive, "median"),
+            figure(r.naive, "p95"),
+            ratio(r),
+            r.target,
+            verdict(r),
+            r.note,
+        )
         for r in results
-    ]  # fmt: skip
+    ]
 
 
 def print_table(results: list[Result]) -> None:
     table = [HEADER, *rows(results)]
     widths = [min(max(len(row[i]) for row in table), 60) for i in range(len(HEADER))]
     for row in table:
-        print("  ".join(cell[:60].ljust(width) for cell, width in zip(row, widths)).rstrip())
+        print("  ".join(cell[:60].ljust(width) for cell, width in zip(row, widths, strict=False)).rstrip())
 
 
 def markdown(rows_seeded: int, info: dict[str, str], results: list[Result], context: list[str]) -> str:
-    lines = [f"### {rows_seeded:,} messages — {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC", ""]
+    lines = [f"### {rows_seeded:,} messages — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC", ""]
     lines += [f"- **{key}:** {value}" for key, value in info.items()]
     lines += [f"- {line}" for line in context]
     lines += ["", "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]

@@ -10,9 +10,8 @@ from __future__ import annotations
 import math
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
-
 
 LOWER_IS_BETTER = {"ms", "q/min"}
 
@@ -43,7 +42,9 @@ class Stats:
         return {"unit": self.unit, "median": self.median, "p95": self.p95, "runs": len(self.samples)}
 
 
-def measure(action: Callable[[], object], runs: int = 30, warmup: int = 2, budget: float = 60.0, min_runs: int = 5) -> Stats:
+def measure(
+    action: Callable[[], object], runs: int = 30, warmup: int = 2, budget: float = 60.0, min_runs: int = 5
+) -> Stats:
     """Time ``action`` ``runs`` times after ``warmup`` untimed runs (caches warm, plans cached),
     stopping early once ``budget`` seconds are spent and at least ``min_runs`` are done — the
     naive baseline at 10 million rows can take seconds per run."""
@@ -85,10 +86,16 @@ class Result:
 
     def to_json(self) -> dict:
         return {
-            "group": self.group, "item": self.item, "ours": self.ours.to_json(),
-            "naive": self.naive.to_json() if self.naive else None, "ratio": self.ratio,
-            "target": self.target, "met": self.met, "note": self.note, **self.extra,
-        }  # fmt: skip
+            "group": self.group,
+            "item": self.item,
+            "ours": self.ours.to_json(),
+            "naive": self.naive.to_json() if self.naive else None,
+            "ratio": self.ratio,
+            "target": self.target,
+            "met": self.met,
+            "note": self.note,
+            **self.extra,
+        }
 
 
 def check_max(stats: Stats, limit: float) -> bool:

@@ -22,14 +22,13 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, insert
 
+from bench.timing import Result, Stats, check_min
 from sms_core.db import Database
 from sms_core.gateways.base import DeliveryReportKind
 from sms_core.lifecycle import DeliveryReport, apply_delivery_report
 from sms_core.models import DispatchState, SmsMessage
 from sms_core.statuses import SmsStatus
 from sms_core.worker import ReportBatcher
-
-from bench.timing import Result, Stats, check_min
 
 CALLERS = 64  # concurrent webhook requests per worker
 MARK = "bench delivery report"  # the text of the messages made for this part, to delete them after
@@ -38,11 +37,21 @@ MARK = "bench delivery report"  # the text of the messages made for this part, t
 def make_messages(db: Database, unit_id: int, count: int, sent_before: datetime) -> list[tuple[int, str]]:
     """``count`` messages accepted by the gateway and waiting for their delivery report."""
     rows = [
-        dict(text=MARK, phone="+4791234567", org_unit_id=unit_id, sent_on=sent_before - timedelta(seconds=i),
-             status=SmsStatus.ACCEPTED, segments=1, gateway="simulated", dispatch_state=DispatchState.SUBMITTED,
-             submitted_at=sent_before, dlr_token=secrets.token_hex(8), gateway_message_id=f"bench-{i}")
+        dict(
+            text=MARK,
+            phone="+4791234567",
+            org_unit_id=unit_id,
+            sent_on=sent_before - timedelta(seconds=i),
+            status=SmsStatus.ACCEPTED,
+            segments=1,
+            gateway="simulated",
+            dispatch_state=DispatchState.SUBMITTED,
+            submitted_at=sent_before,
+            dlr_token=secrets.token_hex(8),
+            gateway_message_id=f"bench-{i}",
+        )
         for i in range(count)
-    ]  # fmt: skip
+    ]
     with db.session() as session:
         made = session.execute(insert(SmsMessage).returning(SmsMessage.id, SmsMessage.dlr_token), rows).all()
     return [tuple(row) for row in made]
@@ -88,8 +97,10 @@ def run_round(url: str, per_worker: list[list[tuple[int, str]]], batched: bool, 
     """Start the workers, release them together, and return reports applied per second."""
     context = multiprocessing.get_context("spawn")
     ready, go, results = context.Barrier(len(per_worker) + 1), context.Barrier(len(per_worker) + 1), context.Queue()
-    processes = [context.Process(target=_worker_main, args=(url, reports, batched, callers, ready, go, results))
-                 for reports in per_worker]  # fmt: skip
+    processes = [
+        context.Process(target=_worker_main, args=(url, reports, batched, callers, ready, go, results))
+        for reports in per_worker
+    ]
     for process in processes:
         process.start()
     ready.wait()
@@ -103,8 +114,9 @@ def run_round(url: str, per_worker: list[list[tuple[int, str]]], batched: bool, 
     return sum(len(r) for r in per_worker) / elapsed
 
 
-def measure_throughput(db: Database, unit_ids: list[int], sent_before: datetime, rounds: int, per_round: int,
-                       log=print) -> list[Result]:  # fmt: skip
+def measure_throughput(
+    db: Database, unit_ids: list[int], sent_before: datetime, rounds: int, per_round: int, log=print
+) -> list[Result]:
     """Rounds of fresh reports for one batched worker, two batched workers, and the naive worker."""
     url = db.url.render_as_string(hide_password=False)
     rates: dict[str, list[float]] = {"one": [], "two": [], "naive": []}
@@ -119,9 +131,20 @@ def measure_throughput(db: Database, unit_ids: list[int], sent_before: datetime,
         log(f"  round {i + 1}: " + ", ".join(f"{k} {v[-1]:,.0f}/s" for k, v in rates.items()))
     naive = Stats(tuple(rates["naive"]), unit="/s")
     return [
-        Result("delivery reports", "applied per second, one worker", Stats(tuple(rates["one"]), unit="/s"), naive,
-               target="≥ 2,000/s", met=check_min(Stats(tuple(rates["one"]), unit="/s"), 2000),
-               note=f"{CALLERS} concurrent webhook requests; {per_round:,} reports a round"),
-        Result("delivery reports", "applied per second, two workers", Stats(tuple(rates["two"]), unit="/s"), naive,
-               note="two processes on the same 2 CPUs as PostgreSQL; baseline: one naive worker"),
-    ]  # fmt: skip
+        Result(
+            "delivery reports",
+            "applied per second, one worker",
+            Stats(tuple(rates["one"]), unit="/s"),
+            naive,
+            target="≥ 2,000/s",
+            met=check_min(Stats(tuple(rates["one"]), unit="/s"), 2000),
+            note=f"{CALLERS} concurrent webhook requests; {per_round:,} reports a round",
+        ),
+        Result(
+            "delivery reports",
+            "applied per second, two workers",
+            Stats(tuple(rates["two"]), unit="/s"),
+            naive,
+            note="two processes on the same 2 CPUs as PostgreSQL; baseline: one naive worker",
+        ),
+    ]

@@ -60,8 +60,15 @@ def resend_button(actor: Actor, detail: MessageDetail | None) -> None:
         problem = "Select an SMS in the list first."
     else:
         problem = resend_problem(actor, detail.message, already_resent=detail.resend_id)
-    st.button("Resend SMS", icon=":material/replay:", disabled=problem is not None, help=problem, key="ov_resend",
-              on_click=_resend, args=(detail.message.id,) if detail else ())  # fmt: skip
+    st.button(
+        "Resend SMS",
+        icon=":material/replay:",
+        disabled=problem is not None,
+        help=problem,
+        key="ov_resend",
+        on_click=_resend,
+        args=(detail.message.id,) if detail else (),
+    )
 
 
 def refresh() -> None:
@@ -84,14 +91,25 @@ def draw_links(detail: MessageDetail) -> None:
     m = detail.message
     with st.container(horizontal=True):
         if m.original_id:
-            st.button(f"Show the original SMS (#{m.original_id})", on_click=_focus, args=(m.original_id,),
-                      icon=":material/undo:", key="ov_show_original")  # fmt: skip
+            st.button(
+                f"Show the original SMS (#{m.original_id})",
+                on_click=_focus,
+                args=(m.original_id,),
+                icon=":material/undo:",
+                key="ov_show_original",
+            )
         if detail.resend_id:
-            st.button(f"Show its resend (#{detail.resend_id})", on_click=_focus, args=(detail.resend_id,),
-                      icon=":material/redo:", key="ov_show_resend")  # fmt: skip
+            st.button(
+                f"Show its resend (#{detail.resend_id})",
+                on_click=_focus,
+                args=(detail.resend_id,),
+                icon=":material/redo:",
+                key="ov_show_resend",
+            )
         if st.session_state.get(FOCUS_KEY):
-            st.button("Back to the selected SMS", on_click=_focus, args=(None,), icon=":material/arrow_back:",
-                      key="ov_back")  # fmt: skip
+            st.button(
+                "Back to the selected SMS", on_click=_focus, args=(None,), icon=":material/arrow_back:", key="ov_back"
+            )
 
 
 def draw_detail(detail: MessageDetail, zone: str) -> None:
@@ -121,5 +139,9 @@ def draw_detail(detail: MessageDetail, zone: str) -> None:
         }
     )
     st.markdown("**History**")
-    st.dataframe(history, hide_index=True, key="ov_history",
-                 column_config={"At": st.column_config.DatetimeColumn("At", format="YYYY-MM-DD HH:mm:ss")})  # fmt: skip
+    st.dataframe(
+        history,
+        hide_index=True,
+        key="ov_history",
+        column_config={"At": st.column_config.DatetimeColumn("At", format="YYYY-MM-DD HH:mm:ss")},
+    )

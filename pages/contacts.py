@@ -5,7 +5,6 @@ overview in the contact's context.  Consent is per number, so the actions sit on
 
 from __future__ import annotations
 
-
 import streamlit as st
 
 from pages._shared import current_actor, database, local_time, plain, show_refusal
@@ -33,16 +32,23 @@ def consent_sentence(phone: PhoneView) -> str:
 
 def search() -> int | None:
     """The search box and the result list; returns the chosen contact's id."""
-    query = st.text_input("Search by name or number", key="contacts_query",
-                          placeholder="A name, or (part of) a phone number")  # fmt: skip
+    query = st.text_input(
+        "Search by name or number", key="contacts_query", placeholder="A name, or (part of) a phone number"
+    )
     hits = search_contacts(db, actor, query)
     if not hits:
         st.info("No contact matches this search. Check the spelling, or search for part of the number.")
         return None
     rows = [{"Name": h.name, "Phone numbers": ", ".join(h.numbers)} for h in hits]
-    event = st.dataframe(rows, hide_index=True, on_select="rerun", selection_mode="single-row",
-                         key=f"contacts_table_{query.strip().lower()}", width="stretch",
-                         height=min(38 + 35 * len(rows), 320))  # fmt: skip
+    event = st.dataframe(
+        rows,
+        hide_index=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        key=f"contacts_table_{query.strip().lower()}",
+        width="stretch",
+        height=min(38 + 35 * len(rows), 320),
+    )
     st.caption(f"The first {len(hits)} contacts by name." if len(hits) >= 50 else f"{len(hits)} contacts.")
     selected = event.selection.rows if event else []
     if selected:
@@ -57,8 +63,12 @@ def contact_header(contact: ContactView) -> None:
         st.caption(plain(contact.email))
     left, right = st.columns(2)
     with left:
-        st.page_link("pages/overview.py", label="Open SMS messages for this contact", icon=":material/sms:",
-                     query_params={"contact": str(contact.id)})  # fmt: skip
+        st.page_link(
+            "pages/overview.py",
+            label="Open SMS messages for this contact",
+            icon=":material/sms:",
+            query_params={"contact": str(contact.id)},
+        )
     with right:
         if actor.can(Permission.SEND_SMS) and st.button("Send SMS", icon=":material/send:", key="contacts_send"):
             send_sms_dialog(contact.id)
@@ -87,14 +97,19 @@ def phone_row(phone: PhoneView) -> None:
 def register_form(phone: PhoneView) -> None:
     with st.popover("Register consent", icon=":material/how_to_reg:"):
         with st.form(f"register_{phone.id}", border=False):
-            st.text_input("Source", key=f"source_{phone.id}", placeholder="Signed form, phone call …",
-                          help="Where the consent comes from; kept with who registered it and when.")  # fmt: skip
+            st.text_input(
+                "Source",
+                key=f"source_{phone.id}",
+                placeholder="Signed form, phone call …",
+                help="Where the consent comes from; kept with who registered it and when.",
+            )
             st.form_submit_button("Register consent", type="primary", on_click=register, args=(phone,))
 
 
 def register(phone: PhoneView) -> None:
-    change_consent(phone, "registered", register_consent, db, actor, phone.id,
-                   st.session_state.get(f"source_{phone.id}", ""))  # fmt: skip
+    change_consent(
+        phone, "registered", register_consent, db, actor, phone.id, st.session_state.get(f"source_{phone.id}", "")
+    )
 
 
 def withdraw(phone: PhoneView) -> None:

@@ -7,8 +7,8 @@ aggregated by ``sms_core.reports``; this page only draws them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import timedelta
-from typing import Iterable
 from urllib.parse import urlencode
 
 import altair as alt
@@ -20,8 +20,16 @@ from sms_core.accounts import units_of
 from sms_core.errors import SmsError
 from sms_core.permissions import Actor, Permission
 from sms_core.reports import (
-    PRESETS, STUCK, UNIT_COUNTS, DeliveryReport, Headline, Period, UnitFigures, delivery_report, utc_today,
-)  # fmt: skip
+    PRESETS,
+    STUCK,
+    UNIT_COUNTS,
+    DeliveryReport,
+    Headline,
+    Period,
+    UnitFigures,
+    delivery_report,
+    utc_today,
+)
 from sms_core.statuses import STATUS_LABELS, SmsStatus
 
 OVERVIEW_PAGE = "pages/overview.py"
@@ -29,9 +37,18 @@ OVERVIEW_PATH = "/sms-messages"
 # One colour per status, in the statuses' own order: green arrived, reds failed, grey, blues and
 # purple still wait, oranges were stopped before sending.
 STATUS_COLOURS = [
-    "#9e9e9e", "#64b5f6", "#e53935", "#2e7d32", "#fb8c00", "#b71c1c",
-    "#ffb74d", "#7e57c2", "#f57c00", "#ef6c00", "#1e88e5",
-]  # fmt: skip
+    "#9e9e9e",
+    "#64b5f6",
+    "#e53935",
+    "#2e7d32",
+    "#fb8c00",
+    "#b71c1c",
+    "#ffb74d",
+    "#7e57c2",
+    "#f57c00",
+    "#ef6c00",
+    "#1e88e5",
+]
 
 
 def overview_params(
@@ -105,12 +122,16 @@ def _change(headline: Headline) -> str | int | None:
 
 def show_headlines(report: DeliveryReport, actor: Actor) -> None:
     columns = st.columns(len(report.headlines()))
-    for column, headline in zip(columns, report.headlines()):
+    for column, headline in zip(columns, report.headlines(), strict=False):
         with column:
             st.metric(
-                headline.title, _format(headline.value, headline.is_share), _change(headline),
-                delta_color="normal" if headline.higher_is_better else "inverse", help=headline.help, border=True,
-            )  # fmt: skip
+                headline.title,
+                _format(headline.value, headline.is_share),
+                _change(headline),
+                delta_color="normal" if headline.higher_is_better else "inverse",
+                help=headline.help,
+                border=True,
+            )
             params = overview_params(headline.statuses, report.org_unit_ids, report.period, actor)
             link("Show messages", params, actor, icon=":material/list:")
 
@@ -124,8 +145,12 @@ def show_stuck(report: DeliveryReport, actor: Actor) -> None:
         f"**{report.stuck_total:,} messages are stuck** ({parts}) and can still be resent.",
         icon=":material/hourglass_bottom:",
     )
-    link("Review them in SMS messages", overview_params(STUCK, report.org_unit_ids, report.period, actor), actor,
-         icon=":material/replay:")  # fmt: skip
+    link(
+        "Review them in SMS messages",
+        overview_params(STUCK, report.org_unit_ids, report.period, actor),
+        actor,
+        icon=":material/replay:",
+    )
 
 
 _LEGEND = alt.Legend(orient="bottom", columns=2, labelLimit=240)
@@ -157,8 +182,10 @@ def volume_chart(report: DeliveryReport) -> alt.Chart:
 
 
 def share_chart(report: DeliveryReport) -> alt.Chart:
-    rows = [{"day": d.day.isoformat(), "delivered share": d.share, "delivered": d.delivered, "with a final status": d.final}
-            for d in report.daily_shares()]  # fmt: skip
+    rows = [
+        {"day": d.day.isoformat(), "delivered share": d.share, "delivered": d.delivered, "with a final status": d.final}
+        for d in report.daily_shares()
+    ]
     data = pd.DataFrame(rows, columns=["day", "delivered share", "delivered", "with a final status"])
     return (
         alt.Chart(data)
@@ -166,10 +193,14 @@ def share_chart(report: DeliveryReport) -> alt.Chart:
         .encode(
             x=alt.X("utcyearmonthdate(day):T", title="Day (UTC)"),
             y=alt.Y("delivered share:Q", **_share_axis("Delivered share")),
-            tooltip=[alt.Tooltip("utcyearmonthdate(day):T", title="Day"), alt.Tooltip("delivered share:Q", format=".1%"),
-                     "delivered:Q", "with a final status:Q"],
+            tooltip=[
+                alt.Tooltip("utcyearmonthdate(day):T", title="Day"),
+                alt.Tooltip("delivered share:Q", format=".1%"),
+                "delivered:Q",
+                "with a final status:Q",
+            ],
         )
-    )  # fmt: skip
+    )
 
 
 def show_daily(report: DeliveryReport) -> None:
@@ -201,17 +232,26 @@ def _worst_first(units: list[UnitFigures]) -> list[UnitFigures]:
 
 def units_chart(units: list[UnitFigures]) -> alt.Chart:
     data = pd.DataFrame(
-        [{"unit": u.name, "delivered share": u.figures.delivered_share, "sent": u.figures.sent,
-          "label": f"{_format(u.figures.delivered_share, True)} of {u.figures.final:,} · {u.figures.sent:,} sent"}
-         for u in units],
+        [
+            {
+                "unit": u.name,
+                "delivered share": u.figures.delivered_share,
+                "sent": u.figures.sent,
+                "label": f"{_format(u.figures.delivered_share, True)} of {u.figures.final:,} · {u.figures.sent:,} sent",
+            }
+            for u in units
+        ],
         columns=["unit", "delivered share", "sent", "label"],
     )  # no dots in field names: Vega-Lite reads "a.b" as a nested field
     order = [u.name for u in units]
     bars = alt.Chart(data).encode(
         y=alt.Y("unit:N", sort=order, title=None),
         x=alt.X("delivered share:Q", **_share_axis("Delivered share")),
-        tooltip=[alt.Tooltip("unit:N", title="Org. unit"), alt.Tooltip("delivered share:Q", format=".1%"),
-                 alt.Tooltip("sent:Q", title="messages sent")],
+        tooltip=[
+            alt.Tooltip("unit:N", title="Org. unit"),
+            alt.Tooltip("delivered share:Q", format=".1%"),
+            alt.Tooltip("sent:Q", title="messages sent"),
+        ],
     )
     labels = bars.mark_text(align="right", dx=-6, color="white").encode(text="label:N")
     return bars.mark_bar(color="#2e7d32") + labels
@@ -224,12 +264,12 @@ def show_units(report: DeliveryReport, actor: Actor) -> None:
     st.altair_chart(units_chart(units), width="stretch")
     st.caption("Delivered share of the messages with a final status, worst first.")
     widths = [3] + [1] * len(UNIT_COUNTS)
-    for column, title in zip(st.columns(widths), ["Org. unit", *(title for title, _, _ in UNIT_COUNTS)]):
+    for column, title in zip(st.columns(widths), ["Org. unit", *(title for title, _, _ in UNIT_COUNTS)], strict=False):
         column.markdown(f"**{title}**")
     for unit in units:
         cells = st.columns(widths)
         cells[0].markdown(plain(unit.name))
-        for cell, (_, attribute, statuses) in zip(cells[1:], UNIT_COUNTS):
+        for cell, (_, attribute, statuses) in zip(cells[1:], UNIT_COUNTS, strict=False):
             with cell:
                 value = getattr(unit.figures, attribute)
                 link(f"{value:,}", overview_params(statuses, [unit.org_unit_id], report.period, actor), actor)

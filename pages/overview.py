@@ -17,16 +17,24 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import BinaryIO, Callable, Iterable
+from typing import BinaryIO
 
 import pandas as pd
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from pages._message_detail import (
-    FOCUS_KEY, REFRESH_KEY, SELECTED_KEY, current_detail, draw_detail, refresh, resend_button, show_resend_outcome,
+    FOCUS_KEY,
+    REFRESH_KEY,
+    SELECTED_KEY,
+    current_detail,
+    draw_detail,
+    refresh,
+    resend_button,
+    show_resend_outcome,
 )
 from pages._shared import browser_zone, current_actor, database, plain, show_refusal
 from sms_core.accounts import units_of
@@ -37,8 +45,15 @@ from sms_core.events import get_change_watcher
 from sms_core.models import OrgUnit
 from sms_core.permissions import Actor, Permission
 from sms_core.queries import (
-    MessageCount, OverviewFilter, OverviewRow, Sort, count_messages, export_csv, list_messages, visible_units,
-)  # fmt: skip
+    MessageCount,
+    OverviewFilter,
+    OverviewRow,
+    Sort,
+    count_messages,
+    export_csv,
+    list_messages,
+    visible_units,
+)
 from sms_core.statuses import STATUS_LABELS, SmsStatus
 
 LIVE_SECONDS = 1  # how often the table asks whether anything changed
@@ -116,8 +131,11 @@ def forget_filters() -> None:
 def bound_param_warnings() -> list[str]:
     """Bad values of the bound filters: Streamlit drops them from the URL silently on load, so
     they are read first to tell the user what the link asked for and what was ignored."""
-    warnings = [f"“{label}” in the link is not an SMS status, so it is ignored."
-                for label in st.query_params.get_all("status") if label not in STATUS_LABELS]  # fmt: skip
+    warnings = [
+        f"“{label}” in the link is not an SMS status, so it is ignored."
+        for label in st.query_params.get_all("status")
+        if label not in STATUS_LABELS
+    ]
     for name, day in (("from", "first"), ("to", "last")):
         for value in st.query_params.get_all(name)[-1:]:
             try:
@@ -138,8 +156,11 @@ def unit_param(actor: Actor) -> UrlParam:
         if ALL_UNITS in raw:
             return ALL_UNITS, []
         mine = [v for v in dict.fromkeys(raw) if v.isdecimal() and int(v) in actor.org_unit_ids]
-        problems = [f"Org. unit “{v}” in the link is not one of your org. units, so it is ignored."
-                    for v in dict.fromkeys(raw) if v not in mine]  # fmt: skip
+        problems = [
+            f"Org. unit “{v}” in the link is not one of your org. units, so it is ignored."
+            for v in dict.fromkeys(raw)
+            if v not in mine
+        ]
         return (",".join(sorted(mine, key=int)) or None), problems
 
     return UrlParam("unit", UNIT_KEY, default, parse, lambda v: v.split(","))
@@ -157,8 +178,9 @@ def _one_of(choices: dict[str, object], what: str):
 
 RESENT_CHOICES = {"all": "All", "yes": "Yes", "no": "No"}
 RESENT_PARAM = UrlParam("resent", RESENT_KEY, "all", _one_of({"yes": "yes", "no": "no"}, "yes or no"), lambda v: [v])
-SORT_PARAM = UrlParam("sort", SORT_KEY, Sort.SENT_ON_DESC, _one_of({s.value: s for s in Sort}, "a sort order"),
-                      lambda v: [v.value])  # fmt: skip
+SORT_PARAM = UrlParam(
+    "sort", SORT_KEY, Sort.SENT_ON_DESC, _one_of({s.value: s for s in Sort}, "a sort order"), lambda v: [v.value]
+)
 
 
 # ---- contact context -----------------------------------------------------------------------
@@ -176,7 +198,9 @@ class ContactContext:
     @property
     def send_blocked(self) -> str | None:
         if self.requested and self.contact_id is None:
-            return "This page was opened for a contact, but no valid contact is selected: open the contact from Contacts."
+            return (
+                "This page was opened for a contact, but no valid contact is selected: open the contact from Contacts."
+            )
         return None
 
 
@@ -188,7 +212,9 @@ def contact_context(db: Database, actor: Actor) -> ContactContext:
     if not value:
         return ContactContext(requested=True)
     if not value.isdecimal() or int(value) < 1:
-        return ContactContext(True, problem=f"“{value}” in the link is not a contact id, so the contact filter is ignored.")
+        return ContactContext(
+            True, problem=f"“{value}” in the link is not a contact id, so the contact filter is ignored."
+        )
     try:
         return ContactContext(True, int(value), contact_name(db, actor, int(value)))
     except SmsError as exc:
@@ -250,18 +276,22 @@ def draw_filters(actor: Actor, units: list[OrgUnit], warnings: list[str]) -> Del
     names = _prepare_unit_filter(actor, unit, units, warnings)
     seed_from_url(RESENT_PARAM, warnings)
     cells = st.columns(list(WIDTHS.values()), vertical_alignment="bottom")
-    cells[0].text_input("Text", key="text", bind=BIND, persist_state="session", type="search", live="400ms",
-                        placeholder="Contains…")  # fmt: skip
-    cells[1].text_input("Phone", key="phone", bind=BIND, persist_state="session", type="search", live="400ms",
-                        placeholder="Digits…")  # fmt: skip
+    cells[0].text_input(
+        "Text", key="text", bind=BIND, persist_state="session", type="search", live="400ms", placeholder="Contains…"
+    )
+    cells[1].text_input(
+        "Phone", key="phone", bind=BIND, persist_state="session", type="search", live="400ms", placeholder="Digits…"
+    )
     first, last = cells[2].columns(2)
     first.date_input("Sent from", value=None, key="from", bind=BIND, persist_state="session", format="YYYY-MM-DD")
     last.date_input("Sent to", value=None, key="to", bind=BIND, persist_state="session", format="YYYY-MM-DD")
-    cells[3].multiselect("SMS status", list(STATUS_LABELS), key="status", bind=BIND, persist_state="session",
-                         placeholder="All statuses")  # fmt: skip
+    cells[3].multiselect(
+        "SMS status", list(STATUS_LABELS), key="status", bind=BIND, persist_state="session", placeholder="All statuses"
+    )
     cells[4].selectbox("Org. unit", list(names), key=UNIT_KEY, format_func=names.__getitem__, persist_state="session")
-    cells[5].selectbox("Resent", list(RESENT_CHOICES), key=RESENT_KEY, format_func=RESENT_CHOICES.__getitem__,
-                       persist_state="session")  # fmt: skip
+    cells[5].selectbox(
+        "Resent", list(RESENT_CHOICES), key=RESENT_KEY, format_func=RESENT_CHOICES.__getitem__, persist_state="session"
+    )
     publish_to_url(unit)
     publish_to_url(RESENT_PARAM)
     return cells[2]
@@ -269,8 +299,9 @@ def draw_filters(actor: Actor, units: list[OrgUnit], warnings: list[str]) -> Del
 
 def sort_select(warnings: list[str]) -> Sort:
     seed_from_url(SORT_PARAM, warnings)
-    sort = st.selectbox("Sort by", list(Sort), key=SORT_KEY, format_func=lambda s: s.label, persist_state="session",
-                        width=260)  # fmt: skip
+    sort = st.selectbox(
+        "Sort by", list(Sort), key=SORT_KEY, format_func=lambda s: s.label, persist_state="session", width=260
+    )
     publish_to_url(SORT_PARAM)
     return sort
 
@@ -307,8 +338,9 @@ def _show_send_notice() -> None:
 def send_button(contact: ContactContext) -> None:
     """Always available, except in a contact context without a (valid) contact."""
     reason = contact.send_blocked
-    if st.button("Send SMS", type="primary", icon=":material/sms:", disabled=reason is not None, help=reason,
-                 key=SEND_KEY):  # fmt: skip
+    if st.button(
+        "Send SMS", type="primary", icon=":material/sms:", disabled=reason is not None, help=reason, key=SEND_KEY
+    ):
         from pages.send_dialog import send_sms_dialog
 
         send_sms_dialog(contact.contact_id)
@@ -328,10 +360,15 @@ def csv_file(chunks: Iterable[str]) -> BinaryIO:
 def export_button(db: Database, actor: Actor, f: OverviewFilter) -> None:
     """All rows matching the filters — not only this page — made only when the user clicks."""
     st.download_button(
-        "Export CSV", data=lambda: csv_file(export_csv(db, actor, f)), file_name=f"sms-messages-{date.today()}.csv",
-        mime="text/csv", on_click="ignore", icon=":material/download:", key="ov_export",
+        "Export CSV",
+        data=lambda: csv_file(export_csv(db, actor, f)),
+        file_name=f"sms-messages-{date.today()}.csv",
+        mime="text/csv",
+        on_click="ignore",
+        icon=":material/download:",
+        key="ov_export",
         help="Download every message that matches the filters as a CSV file.",
-    )  # fmt: skip
+    )
 
 
 # ---- the live table ------------------------------------------------------------------------
@@ -422,10 +459,16 @@ def draw_table(shown: Shown, zone: str) -> None:
     """
     position = shown.position(st.session_state.get(SELECTED_KEY))
     st.dataframe(
-        table_frame(shown.rows, zone), key=shown.table_key, hide_index=True, column_config=COLUMNS,
-        on_select="rerun", selection_mode="single-row", height=min(38 + 35 * max(len(shown.rows), 1), 640),
-        selection_default={"selection": {"rows": [position]}} if position is not None else None, placeholder="",
-    )  # fmt: skip
+        table_frame(shown.rows, zone),
+        key=shown.table_key,
+        hide_index=True,
+        column_config=COLUMNS,
+        on_select="rerun",
+        selection_mode="single-row",
+        height=min(38 + 35 * max(len(shown.rows), 1), 640),
+        selection_default={"selection": {"rows": [position]}} if position is not None else None,
+        placeholder="",
+    )
     if not shown.rows:
         st.info("No messages match the filters.", icon=":material/filter_alt_off:")
 
@@ -434,7 +477,9 @@ def draw_pager(shown: Shown) -> None:
     count, pages = shown.count, shown.count.pages()
     with st.container(horizontal=True, vertical_alignment="center", horizontal_alignment="distribute"):
         noun = "message matches" if count.value == 1 and not count.capped else "messages match"
-        note = f" – the first {count.value:,} are listed: narrow the filters, or export them all" if count.capped else ""
+        note = (
+            f" – the first {count.value:,} are listed: narrow the filters, or export them all" if count.capped else ""
+        )
         st.caption(f"{count.label} {noun}{note}.")
         if pages > 1:
             st.pagination(pages, key=PAGE_KEY)
@@ -458,8 +503,13 @@ def live_table(actor: Actor, f: OverviewFilter, zone: str) -> None:
         return
     with toolbar:
         resend_button(actor, detail)
-        st.button("Refresh", icon=":material/refresh:", on_click=refresh, key="ov_refresh_button",
-                  help="Read the current page again. It also updates by itself when a status changes.")  # fmt: skip
+        st.button(
+            "Refresh",
+            icon=":material/refresh:",
+            on_click=refresh,
+            key="ov_refresh_button",
+            help="Read the current page again. It also updates by itself when a status changes.",
+        )
     if detail is not None:
         st.divider()
         draw_detail(detail, zone)
@@ -493,8 +543,10 @@ def main() -> None:
         sort = sort_select(warnings)
     date_cell = draw_filters(actor, units, warnings)
     if warnings:
-        notes.warning("Some of the link's filters could not be used:\n" + "".join(f"\n- {plain(w)}" for w in warnings),
-                      icon=":material/link_off:")  # fmt: skip
+        notes.warning(
+            "Some of the link's filters could not be used:\n" + "".join(f"\n- {plain(w)}" for w in warnings),
+            icon=":material/link_off:",
+        )
     try:
         f = current_filter(contact, sort, zone)
     except InvalidInput as exc:

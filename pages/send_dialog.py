@@ -101,8 +101,14 @@ def send_sms_dialog(contact_id: int | None = None) -> None:
     st.checkbox("Keep window open", key=KEEP_OPEN_KEY, help="Stay in this window after sending, ready for a new SMS.")
     _show(st.container(), errors.get("send"))
     sending = st.session_state.pop(SENDING_KEY, None)
-    if st.button("Send", type="primary", icon=":material/send:", disabled=bool(phone.blocked or sending),
-                 help=phone.blocked, key="send_sms_send"):  # fmt: skip
+    if st.button(
+        "Send",
+        type="primary",
+        icon=":material/send:",
+        disabled=bool(phone.blocked or sending),
+        help=phone.blocked,
+        key="send_sms_send",
+    ):
         _start(composed, phone)
     if sending:
         _send(db, actor, *sending)
@@ -126,9 +132,13 @@ def _contact_phone(db: Database, actor: Actor, contact_id: int) -> PhoneChoice:
         return PhoneChoice(None, reason)
     labels = {p.number: p.display for p in contact.phones}
     number = st.selectbox(
-        "Phone", list(labels), index=0 if len(labels) == 1 else None, format_func=labels.__getitem__,
-        placeholder="Choose one of the contact's numbers", key=contact_phone_key(contact_id),
-    )  # fmt: skip
+        "Phone",
+        list(labels),
+        index=0 if len(labels) == 1 else None,
+        format_func=labels.__getitem__,
+        placeholder="Choose one of the contact's numbers",
+        key=contact_phone_key(contact_id),
+    )
     if number is None:
         return PhoneChoice(None)
     return _consent(db, actor, number, contact_id)
@@ -136,8 +146,12 @@ def _contact_phone(db: Database, actor: Actor, contact_id: int) -> PhoneChoice:
 
 def _typed_phone(db: Database, actor: Actor) -> PhoneChoice:
     """A free-text number: an error for one that cannot be used, a warning for a fixed line."""
-    typed = st.text_input("Phone", key=PHONE_KEY, placeholder="+47 912 34 567",
-                          help="The number with country code; without one, a Norwegian number is assumed.")  # fmt: skip
+    typed = st.text_input(
+        "Phone",
+        key=PHONE_KEY,
+        placeholder="+47 912 34 567",
+        help="The number with country code; without one, a Norwegian number is assumed.",
+    )
     if not typed.strip():
         return PhoneChoice(None)
     try:
@@ -192,8 +206,14 @@ def _standard_texts(db: Database, actor: Actor) -> None:
         if not texts:
             st.caption("There are no standard texts for your org. unit yet.")
         for text in texts:
-            st.button(plain(text.title), key=f"send_sms_standard_{text.id}", help=plain(text.body), width="stretch",
-                      on_click=_insert_standard_text, args=(text.body,))  # fmt: skip
+            st.button(
+                plain(text.title),
+                key=f"send_sms_standard_{text.id}",
+                help=plain(text.body),
+                width="stretch",
+                on_click=_insert_standard_text,
+                args=(text.body,),
+            )
 
 
 def _insert_standard_text(body: str) -> None:
@@ -241,8 +261,9 @@ def _send_and_remember(db: Database, actor: Actor, composed: Composed, key: str)
     """Call the service and store its outcome with no Streamlit call in between, so a rerun
     that interrupts the script cannot lose it.  True when the dialog should close."""
     try:
-        result = send_sms(db, actor, text=composed.text, phone=composed.phone, contact_id=composed.contact_id,
-                          idempotency_key=key)  # fmt: skip
+        result = send_sms(
+            db, actor, text=composed.text, phone=composed.phone, contact_id=composed.contact_id, idempotency_key=key
+        )
     except SmsError as exc:  # nothing recorded (or not known to be): the same key on the next try
         field = exc.field if exc.field in ("phone", "text") else "send"
         st.session_state[ERRORS_KEY] = (composed, {field: exc.message})

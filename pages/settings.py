@@ -6,7 +6,7 @@ sender fields are validated as they are typed, in a fragment so typing reruns on
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import streamlit as st
 
@@ -15,8 +15,13 @@ from sms_core.errors import SmsError
 from sms_core.org_units import UnitSender, configuration_problem, list_unit_senders, update_unit_sender
 from sms_core.permissions import Actor, Permission
 from sms_core.settings import (
-    SENDING_ENABLED, SettingState, change_setting, gateway_status, recent_setting_changes, setting_states,
-)  # fmt: skip
+    SENDING_ENABLED,
+    SettingState,
+    change_setting,
+    gateway_status,
+    recent_setting_changes,
+    setting_states,
+)
 from sms_core.statuses import PENDING
 
 OVERVIEW_PAGE = "pages/overview.py"
@@ -28,7 +33,7 @@ def _when(at: datetime) -> str:
 
 def _ago(at: datetime) -> str:
     """How long ago, in the largest whole unit: what an administrator checking the gateway wants."""
-    seconds = max(0, int((datetime.now(timezone.utc) - at).total_seconds()))
+    seconds = max(0, int((datetime.now(UTC) - at).total_seconds()))
     for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
         if seconds >= size:
             n = seconds // size
@@ -72,10 +77,15 @@ def show_switches(actor: Actor) -> None:
     with st.expander("History of changes"):
         changes = recent_setting_changes(database(), actor)
         rows = [
-            {"Changed": _when(c.changed_at), "By": c.changed_by or "(installation)", "Setting": c.label,
-             "From": _on_off(c.old_value), "To": _on_off(c.new_value)}
+            {
+                "Changed": _when(c.changed_at),
+                "By": c.changed_by or "(installation)",
+                "Setting": c.label,
+                "From": _on_off(c.old_value),
+                "To": _on_off(c.new_value),
+            }
             for c in changes
-        ]  # fmt: skip
+        ]
         if rows:
             st.dataframe(rows, hide_index=True)
         else:
@@ -112,8 +122,14 @@ def show_unit(actor: Actor, unit: UnitSender) -> None:
         )
         refusal = configuration_problem(typed_rep, typed_sender)
         unchanged = (typed_rep.strip(), typed_sender.strip()) == (unit.representative_name or "", unit.sms_sender or "")
-        save.button("Save", key=f"save_{unit.id}", on_click=_save_sender, args=(actor, unit.id),
-                    disabled=refusal is not None or unchanged, type="primary")  # fmt: skip
+        save.button(
+            "Save",
+            key=f"save_{unit.id}",
+            on_click=_save_sender,
+            args=(actor, unit.id),
+            disabled=refusal is not None or unchanged,
+            type="primary",
+        )
         if refusal is not None:  # right under the field it concerns
             _, rep_note, sender_note, _ = st.columns(widths)
             note = rep_note if refusal.field == "representative_name" else sender_note
@@ -148,18 +164,30 @@ def show_gateway(actor: Actor) -> None:
     gateway.metric("Configured gateway", status.name, border=True)
     answers.metric("Answers", "No" if status.problem else "Yes", border=True)
     reported = status.last_delivery_report_at
-    last.metric("Last delivery report", _ago(reported) if reported else "None yet", border=True,
-                help=_when(reported) if reported else "No delivery report has arrived for your units.")  # fmt: skip
+    last.metric(
+        "Last delivery report",
+        _ago(reported) if reported else "None yet",
+        border=True,
+        help=_when(reported) if reported else "No delivery report has arrived for your units.",
+    )
     pending = [s.label for s in sorted(PENDING)]
-    waiting.metric("Waiting for a final status", f"{status.waiting_for_final_status:,}", border=True,
-                   help=f"Messages of your org. units with the status {', '.join(pending)}.")  # fmt: skip
+    waiting.metric(
+        "Waiting for a final status",
+        f"{status.waiting_for_final_status:,}",
+        border=True,
+        help=f"Messages of your org. units with the status {', '.join(pending)}.",
+    )
     if status.problem:
         st.error(status.problem, icon=":material/cloud_off:")
     else:
         st.success("The gateway answers.", icon=":material/cloud_done:")
     if actor.can(Permission.VIEW_SMS) and status.waiting_for_final_status:
-        st.page_link(OVERVIEW_PAGE, label="Show the waiting messages", icon=":material/list:",
-                     query_params={"status": pending, "unit": ["all"]})  # fmt: skip
+        st.page_link(
+            OVERVIEW_PAGE,
+            label="Show the waiting messages",
+            icon=":material/list:",
+            query_params={"status": pending, "unit": ["all"]},
+        )
     st.button("Check again", key="gateway_check", icon=":material/refresh:")
 
 

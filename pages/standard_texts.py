@@ -8,7 +8,6 @@ the body saved is the one just typed.
 
 from __future__ import annotations
 
-
 import streamlit as st
 
 from pages._shared import current_actor, database, local_time, plain, show_refusal
@@ -42,9 +41,16 @@ def edit(text: StandardTextView | None) -> None:
 
 def text_table(texts: list[StandardTextView]) -> None:
     """All texts; choosing a row opens it in the editor (the table is new whenever a text changes)."""
-    rows = [{"Title": t.title, "Org. unit": t.org_unit_name, "Active": t.active, "Text": t.body,
-             "Updated": f"{local_time(t.updated_at)} {('by ' + t.updated_by) if t.updated_by else ''}".strip()}
-            for t in texts]  # fmt: skip
+    rows = [
+        {
+            "Title": t.title,
+            "Org. unit": t.org_unit_name,
+            "Active": t.active,
+            "Text": t.body,
+            "Updated": f"{local_time(t.updated_at)} {('by ' + t.updated_by) if t.updated_by else ''}".strip(),
+        }
+        for t in texts
+    ]
     version = hash(tuple((t.id, t.title, t.active, t.org_unit_id) for t in texts))
     key = f"standard_texts_table_{version}"
 
@@ -64,9 +70,13 @@ def editor(texts: list[StandardTextView]) -> None:
     st.text_input("Title", key="standard_text_title", max_chars=200)
     show(errors.get("title"))
     units = {u.id: u.name for u in units_of(db, actor)}
-    st.selectbox("Org. unit", [EVERY_UNIT, *units], key="standard_text_unit",
-                 format_func=lambda u: units.get(u, ALL_UNITS),
-                 help="All org. units: offered to everyone. One unit: offered only when sending from it.")  # fmt: skip
+    st.selectbox(
+        "Org. unit",
+        [EVERY_UNIT, *units],
+        key="standard_text_unit",
+        format_func=lambda u: units.get(u, ALL_UNITS),
+        help="All org. units: offered to everyone. One unit: offered only when sending from it.",
+    )
     show(errors.get("org_unit") or errors.get("form"))
     body = sms_text_input(BODY_KEY, label="Text", placeholder="The text as it will be inserted in the SMS")
     show(errors.get("body"))
@@ -77,13 +87,18 @@ def editor(texts: list[StandardTextView]) -> None:
         label = "Deactivate" if current.active else "Activate again"
         if active_col.button(label, icon=":material/toggle_off:" if current.active else ":material/toggle_on:"):
             set_standard_text_active(db, actor, current.id, not current.active)
-            st.toast(f"“{plain(current.title)}” is {'no longer' if current.active else 'again'} offered in the Send SMS dialog.")
+            st.toast(
+                f"“{plain(current.title)}” is {'no longer' if current.active else 'again'} offered in the Send SMS dialog."
+            )
             st.rerun()
 
 
 def save(current: StandardTextView | None, body: str) -> None:
-    fields = dict(title=st.session_state.get("standard_text_title", ""), body=body,
-                  org_unit_id=st.session_state.get("standard_text_unit") or None)  # fmt: skip
+    fields = dict(
+        title=st.session_state.get("standard_text_title", ""),
+        body=body,
+        org_unit_id=st.session_state.get("standard_text_unit") or None,
+    )
     try:
         if current is None:
             saved = create_standard_text(db, actor, **fields)
@@ -106,8 +121,10 @@ def show(message: str | None) -> None:
 actor = current_actor()
 db = database()
 st.title("Standard texts")
-st.caption("The Standard texts button of the Send SMS dialog offers the active texts for all org. units "
-           "and those of the unit the SMS is sent from.")  # fmt: skip
+st.caption(
+    "The Standard texts button of the Send SMS dialog offers the active texts for all org. units "
+    "and those of the unit the SMS is sent from."
+)
 try:
     texts = list_standard_texts(db, actor)
     st.button("New standard text", icon=":material/add:", on_click=edit, args=(None,))

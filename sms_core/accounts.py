@@ -55,9 +55,7 @@ def list_usernames(db: Database) -> list[tuple[str, str]]:
 def units_of(db: Database, actor: Actor) -> list[OrgUnit]:
     """The org units the user is associated with, by name."""
     with db.session() as session:
-        return list(
-            session.scalars(select(OrgUnit).where(OrgUnit.id.in_(actor.org_unit_ids)).order_by(OrgUnit.name))
-        )
+        return list(session.scalars(select(OrgUnit).where(OrgUnit.id.in_(actor.org_unit_ids)).order_by(OrgUnit.name)))
 
 
 def set_current_org_unit(db: Database, actor: Actor, org_unit_id: int) -> Actor:

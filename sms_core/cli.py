@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from sms_core.errors import SmsError
 
@@ -117,8 +117,15 @@ def _send(args) -> int:
     actor = load_actor(db, args.user)
     unit = unit_id_by_code(db, args.org_unit) if args.org_unit else None
     gateway = get_gateway()
-    result = send_sms(db, actor, text=args.text, phone=args.to or args.phone, contact_id=args.contact,
-                      org_unit_id=unit, gateway=gateway)  # fmt: skip
+    result = send_sms(
+        db,
+        actor,
+        text=args.text,
+        phone=args.to or args.phone,
+        contact_id=args.contact,
+        org_unit_id=unit,
+        gateway=gateway,
+    )
     if hasattr(gateway, "drain"):
         gateway.drain(timeout=gateway.latency * 2 + 1)  # let the simulated report arrive before exit
     return _print_message(db, actor, result.message.id, args.json, result.summary)
@@ -141,18 +148,37 @@ def _print_message(db, actor, message_id: int, as_json: bool, summary: str | Non
     detail = get_message_detail(db, actor, message_id)
     m = detail.message
     if as_json:
-        print(json.dumps({
-            "id": m.id, "status": m.status.label, "explanation": m.status.explanation, "next_step": m.status.next_step,
-            "phone": m.phone, "text": m.text, "org_unit": detail.org_unit_name, "sent_on": m.sent_on.isoformat(),
-            "resent": m.resent, "original_id": m.original_id, "resend_id": detail.resend_id, "segments": m.segments,
-            "gateway_error": m.gateway_error, "summary": summary,
-            "history": [{"at": h.at.isoformat(), "status": h.status.label, "source": h.source, "detail": h.detail}
-                        for h in detail.history],
-        }, ensure_ascii=False))  # fmt: skip
+        print(
+            json.dumps(
+                {
+                    "id": m.id,
+                    "status": m.status.label,
+                    "explanation": m.status.explanation,
+                    "next_step": m.status.next_step,
+                    "phone": m.phone,
+                    "text": m.text,
+                    "org_unit": detail.org_unit_name,
+                    "sent_on": m.sent_on.isoformat(),
+                    "resent": m.resent,
+                    "original_id": m.original_id,
+                    "resend_id": detail.resend_id,
+                    "segments": m.segments,
+                    "gateway_error": m.gateway_error,
+                    "summary": summary,
+                    "history": [
+                        {"at": h.at.isoformat(), "status": h.status.label, "source": h.source, "detail": h.detail}
+                        for h in detail.history
+                    ],
+                },
+                ensure_ascii=False,
+            )
+        )
         return 0
     if summary:
         print(summary)
-    print(f"SMS {m.id} to {m.phone_display or '(no number)'} from {detail.org_unit_name}, sent {m.sent_on:%Y-%m-%d %H:%M:%S} UTC")
+    print(
+        f"SMS {m.id} to {m.phone_display or '(no number)'} from {detail.org_unit_name}, sent {m.sent_on:%Y-%m-%d %H:%M:%S} UTC"
+    )
     print(f"Status: {m.status.label} – {m.status.explanation} {m.status.next_step}")
     for h in detail.history:
         print(f"  {h.at:%Y-%m-%d %H:%M:%S}  {h.status.label:<32} {h.source:<16} {h.detail or ''}")

@@ -81,8 +81,7 @@ def load_config() -> Config:
         demo_traffic=_float("SMS_DEMO_TRAFFIC", 0.0),
         webhook_port=_int("SMS_WEBHOOK_PORT", 8502),
         public_webhook_url=os.environ.get("SMS_PUBLIC_WEBHOOK_URL", "").strip(),
-        kannel_sendsms_url=os.environ.get("KANNEL_SENDSMS_URL", "").strip()
-        or Config.kannel_sendsms_url,
+        kannel_sendsms_url=os.environ.get("KANNEL_SENDSMS_URL", "").strip() or Config.kannel_sendsms_url,
         kannel_username=os.environ.get("KANNEL_USERNAME", ""),
         kannel_password=os.environ.get("KANNEL_PASSWORD", ""),
         kannel_timeout=_float("KANNEL_TIMEOUT", 10.0),

@@ -36,10 +36,11 @@ def check_consent(session: Session, number: str, contact_id: int | None = None) 
             return ConsentCheck(False, contact_id, "This number is not registered for the contact.")
         if read_settings(session).require_consent_for_unknown_numbers:
             return ConsentCheck(
-                False, None,
+                False,
+                None,
                 "This number belongs to no contact, and consent is required for unknown numbers. "
                 "Register the contact and their consent first.",
-            )  # fmt: skip
+            )
         return ConsentCheck(True, None, "This number belongs to no contact; it will be recorded without one.")
     active = set(
         session.scalars(
@@ -72,8 +73,15 @@ def register_consent(db: Database, actor: Actor, phone_id: int, source: str) -> 
             raise NotFound("That phone number no longer exists.")
         if _active(session, phone_id):
             return
-        session.add(SmsConsent(contact_id=phone.contact_id, phone_id=phone_id, source=source.strip()[:200],
-                               registered_at=utcnow(), registered_by_user_id=actor.id))  # fmt: skip
+        session.add(
+            SmsConsent(
+                contact_id=phone.contact_id,
+                phone_id=phone_id,
+                source=source.strip()[:200],
+                registered_at=utcnow(),
+                registered_by_user_id=actor.id,
+            )
+        )
 
 
 def withdraw_consent(db: Database, actor: Actor, phone_id: int) -> None:

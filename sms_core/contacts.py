@@ -131,7 +131,9 @@ def _search_statement(query: str, folded_name) -> Select:
         return statement.where(false())
     number = _number_pattern(query)
     if number is not None:
-        has_number = select(ContactPhone.id).where(ContactPhone.contact_id == Contact.id, ContactPhone.number.like(number))
+        has_number = select(ContactPhone.id).where(
+            ContactPhone.contact_id == Contact.id, ContactPhone.number.like(number)
+        )
         return statement.where(has_number.exists())
     words = [w for w in query.split() if w]
     return statement.where(and_(*(folded_name.contains(w.casefold(), autoescape=True) for w in words)))
@@ -155,14 +157,21 @@ def _latest_consents(session: Session, phone_ids: list[int]) -> dict[int, Consen
     if not phone_ids:
         return {}
     rows = session.scalars(
-        select(SmsConsent).where(SmsConsent.phone_id.in_(phone_ids))
+        select(SmsConsent)
+        .where(SmsConsent.phone_id.in_(phone_ids))
         .order_by(SmsConsent.withdrawn_at.is_(None), SmsConsent.registered_at, SmsConsent.id)
-    ).all()  # fmt: skip
+    ).all()
     user_ids = {u for r in rows for u in (r.registered_by_user_id, r.withdrawn_by_user_id) if u}
-    names = dict(session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids))).all()) if user_ids else {}
+    names = (
+        dict(session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids))).all()) if user_ids else {}
+    )
     latest: dict[int, ConsentState] = {}
     for r in rows:  # ordered so that the one that counts comes last
-        latest[r.phone_id] = ConsentState(r.registered_at, names.get(r.registered_by_user_id), r.source,
-                                          r.withdrawn_at, names.get(r.withdrawn_by_user_id))  # fmt: skip
+        latest[r.phone_id] = ConsentState(
+            r.registered_at,
+            names.get(r.registered_by_user_id),
+            r.source,
+            r.withdrawn_at,
+            names.get(r.withdrawn_by_user_id),
+        )
     return latest
-

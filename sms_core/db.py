@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterator, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
@@ -44,9 +45,7 @@ class Database:
             ) from None
         backend = self.url.get_backend_name()
         if backend not in {"sqlite", "postgresql"}:
-            raise DatabaseConfigError(
-                f"DATABASE_URL uses {backend!r}; only SQLite and PostgreSQL are supported."
-            )
+            raise DatabaseConfigError(f"DATABASE_URL uses {backend!r}; only SQLite and PostgreSQL are supported.")
         if backend == "postgresql" and self.url.get_driver_name() != "psycopg":
             raise DatabaseConfigError(
                 f"DATABASE_URL uses the driver {self.url.get_driver_name()!r}, which is not installed. "
@@ -97,7 +96,9 @@ class Database:
     def unavailable(self, exc: DBAPIError | None = None) -> DatabaseUnavailable:
         reason = str(getattr(exc, "orig", exc) or "").strip().splitlines()
         detail = f" ({reason[0]})" if reason else ""
-        return DatabaseUnavailable(f"The database ({self.description}) cannot be reached{detail}. Try again in a moment.")
+        return DatabaseUnavailable(
+            f"The database ({self.description}) cannot be reached{detail}. Try again in a moment."
+        )
 
     def check(self) -> None:
         """Raise DatabaseUnavailable unless the database answers."""

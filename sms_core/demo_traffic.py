@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -41,9 +41,13 @@ def send_one(db: Database, gateway: Gateway, rng: random.Random) -> None:
     unit = rng.choice(sorted(actor.org_unit_ids))
     with db.session() as session:
         unit_name = session.get(OrgUnit, unit).name
-    when = datetime.now(timezone.utc) + timedelta(days=rng.randrange(1, 8))
-    text = rng.choice(TEMPLATES).format(first=rng.choice(FIRST), unit=unit_name, date=f"{when:%d.%m}",
-                                        time=f"{rng.randrange(8, 16):02d}:{rng.choice(['00', '15', '30', '45'])}")
+    when = datetime.now(UTC) + timedelta(days=rng.randrange(1, 8))
+    text = rng.choice(TEMPLATES).format(
+        first=rng.choice(FIRST),
+        unit=unit_name,
+        date=f"{when:%d.%m}",
+        time=f"{rng.randrange(8, 16):02d}:{rng.choice(['00', '15', '30', '45'])}",
+    )
     send_sms(db, actor, text=text, contact_id=phone.contact_id, phone=phone.number, org_unit_id=unit, gateway=gateway)
 
 

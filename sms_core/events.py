@@ -13,7 +13,7 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from typing import Iterable
+from collections.abc import Iterable
 
 from sqlalchemy import event, func, select, text, update
 from sqlalchemy.orm import Session

@@ -91,12 +91,19 @@ class DeliveryReport:
 
 
 def apply_delivery_report(
-    db: Database, message_id: int, token: str, kind: DeliveryReportKind, detail: str = "", source: str = "delivery-report"
+    db: Database,
+    message_id: int,
+    token: str,
+    kind: DeliveryReportKind,
+    detail: str = "",
+    source: str = "delivery-report",
 ) -> ReportVerdict:
     return apply_delivery_reports(db, [DeliveryReport(message_id, token, kind, detail)], source)[0]
 
 
-def apply_delivery_reports(db: Database, reports: list[DeliveryReport], source: str = "delivery-report") -> list[ReportVerdict]:
+def apply_delivery_reports(
+    db: Database, reports: list[DeliveryReport], source: str = "delivery-report"
+) -> list[ReportVerdict]:
     """Apply reports in one transaction, each authenticated by its message's own token.
 
     Forged tokens and unknown ids change nothing; a replayed or out-of-order report is
@@ -105,7 +112,9 @@ def apply_delivery_reports(db: Database, reports: list[DeliveryReport], source: 
     """
     with db.session() as session:
         ids = sorted({r.message_id for r in reports})
-        locked = session.scalars(select(SmsMessage).where(SmsMessage.id.in_(ids)).order_by(SmsMessage.id).with_for_update())
+        locked = session.scalars(
+            select(SmsMessage).where(SmsMessage.id.in_(ids)).order_by(SmsMessage.id).with_for_update()
+        )
         messages = {m.id: m for m in locked}
         return [_apply_report(session, messages.get(r.message_id), r, source) for r in reports]
 
@@ -119,8 +128,15 @@ def _apply_report(session: Session, message: SmsMessage | None, report: Delivery
     if new is None:  # buffered / submitted to SMSC: worth a line in the history, no status change
         if message.status.final:
             return ReportVerdict(200, "ignored")
-        session.add(StatusEvent(message_id=message.id, status=message.status, at=utcnow(), source=source,
-                                detail=report.detail or "Buffered by the SMSC"))  # fmt: skip
+        session.add(
+            StatusEvent(
+                message_id=message.id,
+                status=message.status,
+                at=utcnow(),
+                source=source,
+                detail=report.detail or "Buffered by the SMSC",
+            )
+        )
         return ReportVerdict(200, "recorded")
     if not can_transition(message.status, new):
         return ReportVerdict(200, "ignored")

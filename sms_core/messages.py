@@ -39,9 +39,20 @@ class MessageView:
         return format_international(self.phone)
 
     @classmethod
-    def of(cls, m: SmsMessage) -> "MessageView":
-        return cls(m.id, m.text, m.phone, m.contact_id, m.org_unit_id, m.sent_on, m.status, m.resent,
-                   m.original_id, m.segments, m.gateway_error)  # fmt: skip
+    def of(cls, m: SmsMessage) -> MessageView:
+        return cls(
+            m.id,
+            m.text,
+            m.phone,
+            m.contact_id,
+            m.org_unit_id,
+            m.sent_on,
+            m.status,
+            m.resent,
+            m.original_id,
+            m.segments,
+            m.gateway_error,
+        )
 
 
 @dataclass(frozen=True)
@@ -61,7 +72,9 @@ class MessageDetail:
     resend_id: int | None  # the message that resent this one, if any
 
 
-def visible_message(session: Session, actor: Actor, message_id: int, permission: Permission = Permission.VIEW_SMS) -> SmsMessage:
+def visible_message(
+    session: Session, actor: Actor, message_id: int, permission: Permission = Permission.VIEW_SMS
+) -> SmsMessage:
     """Load a message the user may see; otherwise NotFound, whether it exists or not."""
     actor.require(permission)
     message = get_by_id(session, SmsMessage, message_id)

@@ -7,12 +7,12 @@ would refuse anyway.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from sms_core.errors import PermissionDenied
 
 
-class Permission(str, Enum):
+class Permission(StrEnum):
     VIEW_SMS = "view_sms"
     SEND_SMS = "send_sms"  # send and resend
     MANAGE_STANDARD_TEXTS = "manage_standard_texts"

@@ -101,9 +101,7 @@ def parse_phone(typed: str | None, region: str | None = None) -> Phone:
         raise InvalidPhoneNumber(PhoneProblem.INVALID, typed or "")
     return Phone(
         e164=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
-        international=phonenumbers.format_number(
-            number, phonenumbers.PhoneNumberFormat.INTERNATIONAL
-        ),
+        international=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL),
         can_receive_sms=phonenumbers.number_type(number) in _SMS_CAPABLE,
     )
 

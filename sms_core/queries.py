@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from enum import Enum
-from typing import Iterator
+from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import ColumnElement, Select, false, func, or_, select
@@ -37,7 +37,7 @@ EXPORT_BATCH = 2_000  # rows fetched from the cursor (and written as one chunk) 
 EXPORT_COLUMNS = ("Text", "Phone", "Sent on", "SMS status", "Org. unit", "Resent")
 
 
-class Sort(str, Enum):
+class Sort(StrEnum):
     """The orders the overview offers; the value is what the URL's ``sort`` parameter holds."""
 
     SENT_ON_DESC = "sent_on_desc"
@@ -203,12 +203,20 @@ def _order(sort: Sort) -> list:
 def rows_statement(actor: Actor, f: OverviewFilter) -> Select:
     """Every matching row with its org unit's name, in the filter's order."""
     return (
-        select(SmsMessage.id, SmsMessage.text, SmsMessage.phone, SmsMessage.sent_on, SmsMessage.status,
-               SmsMessage.org_unit_id, OrgUnit.name.label("org_unit_name"), SmsMessage.resent)
+        select(
+            SmsMessage.id,
+            SmsMessage.text,
+            SmsMessage.phone,
+            SmsMessage.sent_on,
+            SmsMessage.status,
+            SmsMessage.org_unit_id,
+            OrgUnit.name.label("org_unit_name"),
+            SmsMessage.resent,
+        )
         .join(OrgUnit, OrgUnit.id == SmsMessage.org_unit_id)
         .where(*conditions(actor, f))
         .order_by(*_order(f.sort))
-    )  # fmt: skip
+    )
 
 
 def page_statement(actor: Actor, f: OverviewFilter, page: int = 1, page_size: int = PAGE_SIZE) -> Select:

@@ -11,10 +11,10 @@ databases for now — the page says so.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Iterable, Mapping
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import ColumnElement, Select, exists, func, literal_column, select, true
 from sqlalchemy.orm import Session, aliased
@@ -47,7 +47,7 @@ LONG_ERROR_BYTES = 2000  # gateway errors up to this long are kept in the failur
 
 
 def utc_today() -> date:
-    return datetime.now(timezone.utc).date()
+    return datetime.now(UTC).date()
 
 
 @dataclass(frozen=True)
@@ -62,8 +62,8 @@ class Period:
             raise InvalidInput("The period's last day is before its first day.", field="period")
 
     @classmethod
-    def preset(cls, name: str, today: date | None = None) -> "Period":
-        """"7 days" is today and the six days before it, so "Today" is the one-day case."""
+    def preset(cls, name: str, today: date | None = None) -> Period:
+        """ "7 days" is today and the six days before it, so "Today" is the one-day case."""
         today = today or utc_today()
         return cls(today - timedelta(days=PRESETS[name] - 1), today)
 
@@ -72,13 +72,13 @@ class Period:
         return (self.last - self.first).days + 1
 
     @property
-    def previous(self) -> "Period":
+    def previous(self) -> Period:
         """The period of the same length just before, for the change figures."""
         return Period(self.first - timedelta(days=self.days), self.first - timedelta(days=1))
 
     def bounds(self) -> tuple[datetime, datetime]:
         """[start, end) in UTC: a half-open range keeps the last second of the last day in."""
-        start = datetime.combine(self.first, time.min, tzinfo=timezone.utc)
+        start = datetime.combine(self.first, time.min, tzinfo=UTC)
         return start, start + timedelta(days=self.days)
 
     def each_day(self) -> list[date]:
@@ -205,19 +205,54 @@ class DeliveryReport:
     def headlines(self) -> list[Headline]:
         cur, prev = self.current, self.previous
         return [
-            Headline("Messages sent", cur.sent, prev.sent, HANDED_TO_GATEWAY,
-                     help="SMS handed to the gateway (pre-send refusals not included)."),
-            Headline("SMS segments", cur.segments, prev.segments, HANDED_TO_GATEWAY,
-                     help="Long texts take several SMS; this is what the gateway is asked to deliver."),
-            Headline("Delivered", cur.delivered_share, prev.delivered_share, DELIVERED, is_share=True,
-                     help="Received, out of the messages the gateway has given a final answer for."),
-            Headline("Failed", cur.failed_share, prev.failed_share, FAILED, is_share=True, higher_is_better=False,
-                     help="Rejected or Sending failed, out of the messages with a final answer."),
-            Headline("Still pending", cur.pending, prev.pending, PENDING, higher_is_better=False,
-                     help="Waiting for the gateway's final status."),
-            Headline("Not sent", cur.not_sent, prev.not_sent, NOT_SENT, higher_is_better=False,
-                     help="Stopped by a pre-send check: consent, phone number, settings or representative."),
-        ]  # fmt: skip
+            Headline(
+                "Messages sent",
+                cur.sent,
+                prev.sent,
+                HANDED_TO_GATEWAY,
+                help="SMS handed to the gateway (pre-send refusals not included).",
+            ),
+            Headline(
+                "SMS segments",
+                cur.segments,
+                prev.segments,
+                HANDED_TO_GATEWAY,
+                help="Long texts take several SMS; this is what the gateway is asked to deliver.",
+            ),
+            Headline(
+                "Delivered",
+                cur.delivered_share,
+                prev.delivered_share,
+                DELIVERED,
+                is_share=True,
+                help="Received, out of the messages the gateway has given a final answer for.",
+            ),
+            Headline(
+                "Failed",
+                cur.failed_share,
+                prev.failed_share,
+                FAILED,
+                is_share=True,
+                higher_is_better=False,
+                help="Rejected or Sending failed, out of the messages with a final answer.",
+            ),
+            Headline(
+                "Still pending",
+                cur.pending,
+                prev.pending,
+                PENDING,
+                higher_is_better=False,
+                help="Waiting for the gateway's final status.",
+            ),
+            Headline(
+                "Not sent",
+                cur.not_sent,
+                prev.not_sent,
+                NOT_SENT,
+                higher_is_better=False,
+                help="Stopped by a pre-send check: consent, phone number, settings or representative.",
+            ),
+        ]
 
     def daily_shares(self) -> list[DayShare]:
         delivered: dict[date, int] = defaultdict(int)
@@ -249,7 +284,7 @@ def delivery_report(
     """
     actor.require(Permission.VIEW_DELIVERY_REPORTS)
     units = actor.visible_units(None if org_unit_ids is None else set(org_unit_ids))
-    moment = now or datetime.now(timezone.utc)
+    moment = now or datetime.now(UTC)
 
     def read(query, *args):
         with db.session() as session:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import random
 import secrets
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Iterator
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import case, func, insert, literal, select
 
@@ -48,8 +48,59 @@ USERS = [
     ("staff", "Stian Staff", "staff", ["OSL", "BGN"]),
     ("kari", "Kari Nordmann", "staff", ["TRD"]),
 ]
-FIRST = "Anne Bjørn Cecilie Dag Eva Fredrik Guro Håkon Ida Jonas Kristin Lars Maja Nils Oda Per Randi Sindre Tone Ulrik Vilde Øystein Åse Emil".split()
-LAST = "Hansen Johansen Olsen Larsen Andersen Pedersen Nilsen Kristiansen Jensen Karlsen Johnsen Pettersen Eriksen Berg Haugen Hagen Johannessen Andreassen Jacobsen Dahl Jørgensen Halvorsen Henriksen Lund Sørensen".split()
+FIRST = [
+    "Anne",
+    "Bjørn",
+    "Cecilie",
+    "Dag",
+    "Eva",
+    "Fredrik",
+    "Guro",
+    "Håkon",
+    "Ida",
+    "Jonas",
+    "Kristin",
+    "Lars",
+    "Maja",
+    "Nils",
+    "Oda",
+    "Per",
+    "Randi",
+    "Sindre",
+    "Tone",
+    "Ulrik",
+    "Vilde",
+    "Øystein",
+    "Åse",
+    "Emil",
+]
+LAST = [
+    "Hansen",
+    "Johansen",
+    "Olsen",
+    "Larsen",
+    "Andersen",
+    "Pedersen",
+    "Nilsen",
+    "Kristiansen",
+    "Jensen",
+    "Karlsen",
+    "Johnsen",
+    "Pettersen",
+    "Eriksen",
+    "Berg",
+    "Haugen",
+    "Hagen",
+    "Johannessen",
+    "Andreassen",
+    "Jacobsen",
+    "Dahl",
+    "Jørgensen",
+    "Halvorsen",
+    "Henriksen",
+    "Lund",
+    "Sørensen",
+]
 TEMPLATES = [
     "Hi {first}, this is a reminder of your appointment at {unit} on {date} at {time}. Reply STOP to opt out.",
     "Hei {first}! Timen din hos {unit} er {date} kl. {time}. Gi beskjed dersom du ikke kan møte.",
@@ -73,17 +124,37 @@ STANDARD_TEXTS = [
 ]
 GATEWAY_ERRORS = {
     S.REJECTED: ["Not routable", "Unknown subscriber", "Rejected by SMSC: blacklisted number"],
-    S.SENDING_FAILED: ["Connection refused", "HTTP 503 Service Unavailable", "Not delivered to phone: absent subscriber"],
+    S.SENDING_FAILED: [
+        "Connection refused",
+        "HTTP 503 Service Unavailable",
+        "Not delivered to phone: absent subscriber",
+    ],
 }
 # Outcome of a message handed to the gateway, with weights that look like a real month.
 SENT_OUTCOMES = [(S.RECEIVED, 86), (S.ACCEPTED, 2), (S.REJECTED, 3), (S.SENDING_FAILED, 4), (S.STATUS_CHECK_TIMEOUT, 3)]
 PRECHECK_OUTCOMES = [(S.CONSENT_NOT_REGISTERED, 55), (S.PHONE_NOT_ENTERED, 20), (S.SENDING_NOT_ALLOWED, 25)]
 
 MESSAGE_COLUMNS = (
-    "id", "text", "phone", "contact_id", "org_unit_id", "sent_on", "status", "resent", "original_id",
-    "segments", "sent_by_user_id", "gateway", "gateway_message_id", "gateway_error", "idempotency_key",
-    "dispatch_state", "submitted_at", "dlr_token", "updated_at",
-)  # fmt: skip
+    "id",
+    "text",
+    "phone",
+    "contact_id",
+    "org_unit_id",
+    "sent_on",
+    "status",
+    "resent",
+    "original_id",
+    "segments",
+    "sent_by_user_id",
+    "gateway",
+    "gateway_message_id",
+    "gateway_error",
+    "idempotency_key",
+    "dispatch_state",
+    "submitted_at",
+    "dlr_token",
+    "updated_at",
+)
 
 
 @dataclass
@@ -92,9 +163,11 @@ class SeedResult:
     messages_added: int
 
 
-def seed_demo(db: Database, messages: int = 3000, now: datetime | None = None, days: int = 90, rng_seed: int = 7) -> SeedResult:
+def seed_demo(
+    db: Database, messages: int = 3000, now: datetime | None = None, days: int = 90, rng_seed: int = 7
+) -> SeedResult:
     rng = random.Random(rng_seed)
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     created = _seed_base(db, rng)
     with db.session() as session:
         if session.scalar(select(func.count()).select_from(SmsMessage)):
@@ -116,15 +189,21 @@ def _seed_base(db: Database, rng: random.Random) -> bool:
         users = []
         for username, display, role, codes in USERS:
             user = User(
-                username=username, display_name=display, email=f"{username}@example.org", role=role,
-                current_org_unit_id=units[codes[0]].id, active=True,
-            )  # fmt: skip
+                username=username,
+                display_name=display,
+                email=f"{username}@example.org",
+                role=role,
+                current_org_unit_id=units[codes[0]].id,
+                active=True,
+            )
             session.add(user)
             session.flush()
             users.append(user)
             session.add_all(UserOrgUnit(user_id=user.id, org_unit_id=units[c].id) for c in codes)
         for title, body, code, active in STANDARD_TEXTS:
-            session.add(StandardText(title=title, body=body, org_unit_id=units[code].id if code else None, active=active))
+            session.add(
+                StandardText(title=title, body=body, org_unit_id=units[code].id if code else None, active=active)
+            )
         _seed_contacts(session, rng, users)
     return True
 
@@ -143,23 +222,34 @@ def _seed_contacts(session, rng: random.Random, users: list[User], count: int = 
         for phone in contact.phones:
             roll = rng.random()
             if roll < 0.78:
-                session.add(SmsConsent(
-                    contact_id=contact.id, phone_id=phone.id, source="Signed form",
-                    registered_at=datetime.now(timezone.utc) - timedelta(days=rng.randrange(100, 900)),
-                    registered_by_user_id=rng.choice(users).id,
-                ))  # fmt: skip
+                session.add(
+                    SmsConsent(
+                        contact_id=contact.id,
+                        phone_id=phone.id,
+                        source="Signed form",
+                        registered_at=datetime.now(UTC) - timedelta(days=rng.randrange(100, 900)),
+                        registered_by_user_id=rng.choice(users).id,
+                    )
+                )
             elif roll < 0.86:
-                registered = datetime.now(timezone.utc) - timedelta(days=rng.randrange(100, 900))
-                session.add(SmsConsent(
-                    contact_id=contact.id, phone_id=phone.id, source="Patient portal", registered_at=registered,
-                    withdrawn_at=registered + timedelta(days=rng.randrange(1, 90)),
-                ))  # fmt: skip
+                registered = datetime.now(UTC) - timedelta(days=rng.randrange(100, 900))
+                session.add(
+                    SmsConsent(
+                        contact_id=contact.id,
+                        phone_id=phone.id,
+                        source="Patient portal",
+                        registered_at=registered,
+                        withdrawn_at=registered + timedelta(days=rng.randrange(1, 90)),
+                    )
+                )
 
 
 def _random_number(rng: random.Random, used: set[str], mobile: bool = True) -> str:
     """A valid Norwegian number not used yet: a mobile, or a fixed line (Oslo, 22/23)."""
     while True:
-        candidate = f"+47{rng.choice('49') if mobile else rng.choice(['22', '23'])}{rng.randrange(10**6, 10**7 - 1):07d}"[:11]
+        candidate = (
+            f"+47{rng.choice('49') if mobile else rng.choice(['22', '23'])}{rng.randrange(10**6, 10**7 - 1):07d}"[:11]
+        )
         if candidate in used:
             continue
         try:
@@ -179,11 +269,13 @@ class _World:
     first_id: int
 
     @classmethod
-    def load(cls, session) -> "_World":
+    def load(cls, session) -> _World:
         from sms_core.senders import sender_problem
 
-        units = [(u.id, u.name, sender_problem(u.sms_sender, u.representative_name) is not None)
-                 for u in session.scalars(select(OrgUnit).order_by(OrgUnit.id))]  # fmt: skip
+        units = [
+            (u.id, u.name, sender_problem(u.sms_sender, u.representative_name) is not None)
+            for u in session.scalars(select(OrgUnit).order_by(OrgUnit.id))
+        ]
         senders: dict[int, list[int]] = {}
         for user_id, unit_id in session.execute(select(UserOrgUnit.user_id, UserOrgUnit.org_unit_id)):
             senders.setdefault(unit_id, []).append(user_id)
@@ -195,7 +287,7 @@ class _World:
 
 def _message_rows(world: _World, count: int, now: datetime, days: int, rng: random.Random) -> Iterator[tuple]:
     """Yield message rows in sent-on order, resends right after their originals."""
-    now = now.astimezone(timezone.utc).replace(tzinfo=None)  # bulk paths write naive UTC
+    now = now.astimezone(UTC).replace(tzinfo=None)  # bulk paths write naive UTC
     start = now - timedelta(days=days)
     span = (now - start).total_seconds()
     offsets = sorted(rng.random() * span for _ in range(count))
@@ -219,10 +311,11 @@ def _message_rows(world: _World, count: int, now: datetime, days: int, rng: rand
         key = (unit_id, rng.randrange(40))
         if key not in texts:
             body = rng.choice(TEMPLATES).format(
-                first=rng.choice(FIRST), unit=unit_name,
+                first=rng.choice(FIRST),
+                unit=unit_name,
                 date=(sent_on + timedelta(days=rng.randrange(1, 14))).strftime("%d.%m"),
                 time=f"{rng.randrange(8, 16):02d}:{rng.choice(['00', '15', '30', '45'])}",
-            )  # fmt: skip
+            )
             texts[key] = (body, count_sms(body, 147, 67).segments)
         body, segments = texts[key]
         user_id = rng.choice(world.senders.get(unit_id) or [None])
@@ -232,11 +325,11 @@ def _message_rows(world: _World, count: int, now: datetime, days: int, rng: rand
         elif not consent:
             status = S.CONSENT_NOT_REGISTERED
         elif rng.random() < 0.04:
-            status = rng.choices(*zip(*PRECHECK_OUTCOMES))[0]
+            status = rng.choices(*zip(*PRECHECK_OUTCOMES, strict=False))[0]
         elif age < 60:
             status = S.UNKNOWN
         else:
-            status = rng.choices(*zip(*SENT_OUTCOMES))[0]
+            status = rng.choices(*zip(*SENT_OUTCOMES, strict=False))[0]
         if status == S.PHONE_NOT_ENTERED:
             phone, contact_id = None, contact_id
         yield _row(next_id, body, phone, contact_id, unit_id, sent_on, status, False, None, segments, user_id, rng)
@@ -246,7 +339,20 @@ def _message_rows(world: _World, count: int, now: datetime, days: int, rng: rand
             resend_on = sent_on + timedelta(minutes=rng.randrange(5, 240))
             if resend_on < now:
                 outcome = rng.choices([S.RECEIVED, S.RESENT, S.SENDING_FAILED], [85, 5, 10])[0]
-                yield _row(next_id, body, phone, contact_id, unit_id, resend_on, outcome, True, original_id, segments, user_id, rng)
+                yield _row(
+                    next_id,
+                    body,
+                    phone,
+                    contact_id,
+                    unit_id,
+                    resend_on,
+                    outcome,
+                    True,
+                    original_id,
+                    segments,
+                    user_id,
+                    rng,
+                )
                 produced += 1
                 next_id += 1
                 skip += 1
@@ -264,10 +370,26 @@ def _row(mid, body, phone, contact_id, unit_id, sent_on, status, resent, origina
     settled_at = sent_on + timedelta(seconds=rng.randrange(2, 90)) if sent and status not in PENDING else sent_on
     stored_status = S.RESENT if (resent and status == S.ACCEPTED) else status
     return (
-        mid, body, phone, contact_id, unit_id, sent_on, int(stored_status), resent, original_id, segments,
-        user_id, "simulated" if sent else None, gateway_id, error, None, int(dispatch),
-        sent_on if sent else None, secrets.token_hex(8) if sent else None, settled_at,
-    )  # fmt: skip
+        mid,
+        body,
+        phone,
+        contact_id,
+        unit_id,
+        sent_on,
+        int(stored_status),
+        resent,
+        original_id,
+        segments,
+        user_id,
+        "simulated" if sent else None,
+        gateway_id,
+        error,
+        None,
+        int(dispatch),
+        sent_on if sent else None,
+        secrets.token_hex(8) if sent else None,
+        settled_at,
+    )
 
 
 def _history_statements(first_id: int) -> list:
@@ -279,11 +401,17 @@ def _history_statements(first_id: int) -> list:
     explanation = case({int(s): s.explanation for s in NOT_SENT}, value=m.status, else_="Recorded")
     recorded = select(m.id, case((went_out, int(S.UNKNOWN)), else_=m.status), m.sent_on, literal("send"), explanation)
     accepted = select(
-        m.id, case((m.resent, int(S.RESENT)), else_=int(S.ACCEPTED)), m.sent_on, literal("gateway"),
+        m.id,
+        case((m.resent, int(S.RESENT)), else_=int(S.ACCEPTED)),
+        m.sent_on,
+        literal("gateway"),
         literal("Accepted for delivery"),
-    ).where(mine, m.gateway_message_id.is_not(None))  # fmt: skip
-    source = case((m.status == int(S.STATUS_CHECK_TIMEOUT), "status-check"),
-                  (m.gateway_message_id.is_(None), "gateway"), else_="delivery-report")  # fmt: skip
+    ).where(mine, m.gateway_message_id.is_not(None))
+    source = case(
+        (m.status == int(S.STATUS_CHECK_TIMEOUT), "status-check"),
+        (m.gateway_message_id.is_(None), "gateway"),
+        else_="delivery-report",
+    )
     final = select(m.id, m.status, m.updated_at, source, m.gateway_error).where(
         mine, went_out, m.status.not_in([int(s) for s in PENDING])
     )
@@ -299,7 +427,9 @@ def _bulk_messages(db: Database, world: _World, count: int, now: datetime, days:
 
 
 def _insert_sqlite(db: Database, rows, first_id: int) -> int:
-    msg_sql = f"INSERT INTO sms_messages ({', '.join(MESSAGE_COLUMNS)}) VALUES ({', '.join('?' * len(MESSAGE_COLUMNS))})"
+    msg_sql = (
+        f"INSERT INTO sms_messages ({', '.join(MESSAGE_COLUMNS)}) VALUES ({', '.join('?' * len(MESSAGE_COLUMNS))})"
+    )
     added = 0
     raw = db.engine.raw_connection()
     try:

@@ -76,9 +76,18 @@ def validate_text(text: str | None) -> str:
     return text
 
 
-def send_sms(db: Database, actor: Actor, *, text: str, phone: str | None = None, contact_id: int | None = None,
-             org_unit_id: int | None = None, idempotency_key: str | None = None, gateway: Gateway | None = None,
-             submit: bool = True) -> SendResult:  # fmt: skip
+def send_sms(
+    db: Database,
+    actor: Actor,
+    *,
+    text: str,
+    phone: str | None = None,
+    contact_id: int | None = None,
+    org_unit_id: int | None = None,
+    idempotency_key: str | None = None,
+    gateway: Gateway | None = None,
+    submit: bool = True,
+) -> SendResult:
     """Send one SMS from the user's (current) org unit.  ``submit=False`` leaves it to the worker."""
     unit_id = org_unit_id if org_unit_id is not None else actor.current_org_unit_id
     if unit_id is None:
@@ -100,8 +109,9 @@ def send_sms(db: Database, actor: Actor, *, text: str, phone: str | None = None,
     return _finish(db, actor, message, gateway, submit)
 
 
-def resend_sms(db: Database, actor: Actor, message_id: int, *, gateway: Gateway | None = None,
-               submit: bool = True) -> SendResult:  # fmt: skip
+def resend_sms(
+    db: Database, actor: Actor, message_id: int, *, gateway: Gateway | None = None, submit: bool = True
+) -> SendResult:
     """Send a message again: same text, recipient, contact and unit; allowed once per message."""
     with db.session() as session:
         original = visible_message(session, actor, message_id, Permission.SEND_SMS)
@@ -110,10 +120,21 @@ def resend_sms(db: Database, actor: Actor, message_id: int, *, gateway: Gateway 
             raise Conflict(problem)
         try:
             with session.begin_nested():
-                message = _record(session, actor, original.org_unit_id, original.text, original.phone,
-                                  original.contact_id, None, original.id, submit)  # fmt: skip
+                message = _record(
+                    session,
+                    actor,
+                    original.org_unit_id,
+                    original.text,
+                    original.phone,
+                    original.contact_id,
+                    None,
+                    original.id,
+                    submit,
+                )
         except IntegrityError:
-            raise Conflict("This SMS has just been resent by someone else; resend the newest message instead.") from None
+            raise Conflict(
+                "This SMS has just been resent by someone else; resend the newest message instead."
+            ) from None
     return _finish(db, actor, message, gateway, submit)
 
 
@@ -124,8 +145,10 @@ def resend_problem(actor: Actor, message: MessageView, already_resent: int | Non
     if message.org_unit_id not in actor.org_unit_ids:
         return "You are not associated with this message's org. unit."
     if not message.status.resendable:
-        return (f"Only messages with status Accepted, Timeout during status check or Sending failed can be "
-                f"resent; this one is {message.status.label}.")  # fmt: skip
+        return (
+            f"Only messages with status Accepted, Timeout during status check or Sending failed can be "
+            f"resent; this one is {message.status.label}."
+        )
     if already_resent:
         return f"This SMS has already been resent (message {already_resent}); resend the newest one instead."
     return None
@@ -155,8 +178,14 @@ def submit_message(db: Database, message_id: int, gateway: Gateway, claimed_at: 
             return
         unit = session.get(OrgUnit, message.org_unit_id)
         count = count_sms(message.text)
-        outgoing = OutgoingSms(message.id, message.phone, message.text, normalise_sender(unit.sms_sender or ""),
-                               count.unicode, callback_url(message.id, message.dlr_token))  # fmt: skip
+        outgoing = OutgoingSms(
+            message.id,
+            message.phone,
+            message.text,
+            normalise_sender(unit.sms_sender or ""),
+            count.unicode,
+            callback_url(message.id, message.dlr_token),
+        )
     result = gateway.submit(outgoing)
     with db.session() as session:
         message = session.get(SmsMessage, message_id, with_for_update=True)
@@ -189,7 +218,9 @@ def _contact_number(session: Session, contact_id: int, number: str | None) -> st
     return numbers[0] if numbers else None
 
 
-def _pre_send_status(session: Session, unit: OrgUnit, number: str | None, contact_id: int | None) -> tuple[SmsStatus | None, int | None, str | None]:
+def _pre_send_status(
+    session: Session, unit: OrgUnit, number: str | None, contact_id: int | None
+) -> tuple[SmsStatus | None, int | None, str | None]:
     """DESIGN.md's checks, in order: (refusal status or None, contact the number belongs to, detail)."""
     if not read_settings(session).sending_enabled:
         return SmsStatus.SENDING_NOT_ALLOWED, contact_id, None
@@ -203,8 +234,17 @@ def _pre_send_status(session: Session, unit: OrgUnit, number: str | None, contac
     return None, consent.contact_id, None
 
 
-def _record(session: Session, actor: Actor, unit_id: int, text: str, number: str | None, contact_id: int | None,
-            idempotency_key: str | None, original_id: int | None, submit: bool) -> SmsMessage | None:  # fmt: skip
+def _record(
+    session: Session,
+    actor: Actor,
+    unit_id: int,
+    text: str,
+    number: str | None,
+    contact_id: int | None,
+    idempotency_key: str | None,
+    original_id: int | None,
+    submit: bool,
+) -> SmsMessage | None:
     """Insert the message and its first event; None if the idempotency key was taken meanwhile."""
     unit = session.get(OrgUnit, unit_id)
     if unit is None:
@@ -212,13 +252,25 @@ def _record(session: Session, actor: Actor, unit_id: int, text: str, number: str
     refusal, contact_id, detail = _pre_send_status(session, unit, number, contact_id)
     now = utcnow()
     message = SmsMessage(
-        text=text, phone=number, contact_id=contact_id, org_unit_id=unit_id, sent_on=now,
-        status=refusal or SmsStatus.UNKNOWN, resent=original_id is not None, original_id=original_id,
-        segments=max(1, count_sms(text).segments), sent_by_user_id=actor.id, idempotency_key=idempotency_key,
-        dispatch_state=DispatchState.NOT_SENT if refusal else (DispatchState.SUBMITTING if submit else DispatchState.QUEUED),
-        submitted_at=now if (submit and not refusal) else None, dlr_token=None if refusal else secrets.token_urlsafe(18),
-        gateway=None if refusal else get_config().gateway, updated_at=now,
-    )  # fmt: skip
+        text=text,
+        phone=number,
+        contact_id=contact_id,
+        org_unit_id=unit_id,
+        sent_on=now,
+        status=refusal or SmsStatus.UNKNOWN,
+        resent=original_id is not None,
+        original_id=original_id,
+        segments=max(1, count_sms(text).segments),
+        sent_by_user_id=actor.id,
+        idempotency_key=idempotency_key,
+        dispatch_state=DispatchState.NOT_SENT
+        if refusal
+        else (DispatchState.SUBMITTING if submit else DispatchState.QUEUED),
+        submitted_at=now if (submit and not refusal) else None,
+        dlr_token=None if refusal else secrets.token_urlsafe(18),
+        gateway=None if refusal else get_config().gateway,
+        updated_at=now,
+    )
     try:
         with session.begin_nested():
             session.add(message)
@@ -227,8 +279,15 @@ def _record(session: Session, actor: Actor, unit_id: int, text: str, number: str
         if idempotency_key and original_id is None:
             return None
         raise
-    session.add(StatusEvent(message_id=message.id, status=message.status, at=now, source="send",
-                            detail=detail or (refusal.explanation if refusal else "Recorded")))  # fmt: skip
+    session.add(
+        StatusEvent(
+            message_id=message.id,
+            status=message.status,
+            at=now,
+            source="send",
+            detail=detail or (refusal.explanation if refusal else "Recorded"),
+        )
+    )
     mark_changed(session, [unit_id])
     return message
 

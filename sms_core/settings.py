@@ -109,9 +109,7 @@ def change_setting(db: Database, actor: Actor, key: str, value: bool) -> None:
             session.add(Setting(key=key, value=new, updated_at=now, updated_by_user_id=actor.id))
         else:
             row.value, row.updated_at, row.updated_by_user_id = new, now, actor.id
-        session.add(
-            SettingChange(key=key, old_value=old, new_value=new, changed_at=now, changed_by_user_id=actor.id)
-        )
+        session.add(SettingChange(key=key, old_value=old, new_value=new, changed_at=now, changed_by_user_id=actor.id))
 
 
 @dataclass(frozen=True)
@@ -138,10 +136,11 @@ def recent_setting_changes(db: Database, actor: Actor, limit: int = 20) -> list[
     )
     with db.session() as session:
         return [
-            SettingChangeRow(c.key, None if c.old_value is None else c.old_value == "true", c.new_value == "true",
-                             c.changed_at, name)
+            SettingChangeRow(
+                c.key, None if c.old_value is None else c.old_value == "true", c.new_value == "true", c.changed_at, name
+            )
             for c, name in session.execute(stmt)
-        ]  # fmt: skip
+        ]
 
 
 @dataclass(frozen=True)

@@ -43,10 +43,13 @@ def active_standard_texts(db: Database, actor: Actor, org_unit_id: int | None = 
     units = [unit_id] if unit_id is not None else []
     with db.session() as session:
         rows = session.scalars(
-            select(StandardText).where(StandardText.active.is_(True),
-                                       or_(StandardText.org_unit_id.is_(None), StandardText.org_unit_id.in_(units)))
+            select(StandardText)
+            .where(
+                StandardText.active.is_(True),
+                or_(StandardText.org_unit_id.is_(None), StandardText.org_unit_id.in_(units)),
+            )
             .order_by(StandardText.title, StandardText.id)
-        ).all()  # fmt: skip
+        ).all()
         return _views(session, rows)
 
 
@@ -63,18 +66,27 @@ def list_standard_texts(db: Database, actor: Actor, *, include_inactive: bool = 
         return _views(session, rows)
 
 
-def create_standard_text(db: Database, actor: Actor, *, title: str, body: str, org_unit_id: int | None) -> StandardTextView:
+def create_standard_text(
+    db: Database, actor: Actor, *, title: str, body: str, org_unit_id: int | None
+) -> StandardTextView:
     title, body = _checked(actor, title, body, org_unit_id)
     with db.session() as session:
-        row = StandardText(title=title, body=body, org_unit_id=org_unit_id, active=True, updated_at=utcnow(),
-                           updated_by_user_id=actor.id)  # fmt: skip
+        row = StandardText(
+            title=title,
+            body=body,
+            org_unit_id=org_unit_id,
+            active=True,
+            updated_at=utcnow(),
+            updated_by_user_id=actor.id,
+        )
         session.add(row)
         session.flush()
         return _views(session, [row])[0]
 
 
-def update_standard_text(db: Database, actor: Actor, text_id: int, *, title: str, body: str,
-                         org_unit_id: int | None) -> StandardTextView:  # fmt: skip
+def update_standard_text(
+    db: Database, actor: Actor, text_id: int, *, title: str, body: str, org_unit_id: int | None
+) -> StandardTextView:
     title, body = _checked(actor, title, body, org_unit_id)
     with db.session() as session:
         row = _editable(session, actor, text_id)
@@ -131,10 +143,24 @@ def _touch(row: StandardText, actor: Actor) -> None:
 def _views(session: Session, rows: list[StandardText]) -> list[StandardTextView]:
     unit_ids = {r.org_unit_id for r in rows if r.org_unit_id is not None}
     user_ids = {r.updated_by_user_id for r in rows if r.updated_by_user_id is not None}
-    units = dict(session.execute(select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(unit_ids))).all()) if unit_ids else {}
-    users = dict(session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids))).all()) if user_ids else {}
+    units = (
+        dict(session.execute(select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(unit_ids))).all())
+        if unit_ids
+        else {}
+    )
+    users = (
+        dict(session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids))).all()) if user_ids else {}
+    )
     return [
-        StandardTextView(r.id, r.title, r.body, r.org_unit_id, units.get(r.org_unit_id, ALL_UNITS), r.active,
-                         r.updated_at, users.get(r.updated_by_user_id))  # fmt: skip
+        StandardTextView(
+            r.id,
+            r.title,
+            r.body,
+            r.org_unit_id,
+            units.get(r.org_unit_id, ALL_UNITS),
+            r.active,
+            r.updated_at,
+            users.get(r.updated_by_user_id),
+        )
         for r in rows
     ]

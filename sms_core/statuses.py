@@ -45,7 +45,7 @@ class SmsStatus(IntEnum):
         return self in FINAL
 
     @classmethod
-    def from_label(cls, label: str) -> "SmsStatus":
+    def from_label(cls, label: str) -> SmsStatus:
         try:
             return _BY_LABEL[label.strip().casefold()]
         except KeyError:
@@ -117,9 +117,7 @@ _EXPLANATIONS = {
 
 STATUS_LABELS: tuple[str, ...] = tuple(_LABELS[s] for s in SmsStatus)
 
-RESENDABLE = frozenset(
-    {SmsStatus.ACCEPTED, SmsStatus.STATUS_CHECK_TIMEOUT, SmsStatus.SENDING_FAILED}
-)
+RESENDABLE = frozenset({SmsStatus.ACCEPTED, SmsStatus.STATUS_CHECK_TIMEOUT, SmsStatus.SENDING_FAILED})
 
 # Final: no later report can change them.  Timeout is deliberately not final, because a late
 # "delivered" report must still move the message to Received.
@@ -146,9 +144,7 @@ NOT_SENT = frozenset(
 )
 
 # Waiting for the gateway's final word.
-PENDING = frozenset(
-    {SmsStatus.UNKNOWN, SmsStatus.ACCEPTED, SmsStatus.RESENT, SmsStatus.STATUS_CHECK_TIMEOUT}
-)
+PENDING = frozenset({SmsStatus.UNKNOWN, SmsStatus.ACCEPTED, SmsStatus.RESENT, SmsStatus.STATUS_CHECK_TIMEOUT})
 
 _RANK = {
     SmsStatus.UNKNOWN: 0,

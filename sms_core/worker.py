@@ -15,9 +15,9 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from collections.abc import Mapping
 from concurrent.futures import Future
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Mapping
 from urllib.parse import parse_qs, urlsplit
 
 from sms_core.config import Config, get_config
@@ -25,8 +25,13 @@ from sms_core.db import Database, one_per_database
 from sms_core.errors import SmsError
 from sms_core.gateways.base import DeliveryReportKind, Gateway
 from sms_core.lifecycle import (
-    DeliveryReport, ReportVerdict, apply_delivery_reports, claim_queued, recover_interrupted, sweep_status_checks,
-)  # fmt: skip
+    DeliveryReport,
+    ReportVerdict,
+    apply_delivery_reports,
+    claim_queued,
+    recover_interrupted,
+    sweep_status_checks,
+)
 from sms_core.services import submit_message
 
 log = logging.getLogger(__name__)
@@ -102,7 +107,7 @@ class ReportBatcher:
             except Exception as exc:
                 log.exception("delivery reports could not be applied")
                 verdicts = [ReportVerdict(500, f"internal error: {type(exc).__name__}")] * len(batch)
-            for (_, future), verdict in zip(batch, verdicts):
+            for (_, future), verdict in zip(batch, verdicts, strict=False):
                 future.set_result(verdict)
 
 
@@ -176,7 +181,9 @@ def webhook_server(db: Database, port: int, address: str = "0.0.0.0") -> Threadi
 def start_in_background(db: Database, gateway: Gateway, config: Config | None = None):
     """Start the worker loop as a daemon thread; returns a function that stops it."""
     stop = threading.Event()
-    thread = threading.Thread(target=Worker(db, gateway, config).run_forever, args=(stop,), name="sms-worker", daemon=True)
+    thread = threading.Thread(
+        target=Worker(db, gateway, config).run_forever, args=(stop,), name="sms-worker", daemon=True
+    )
     thread.start()
 
     def stopper() -> None:

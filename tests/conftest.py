@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from support import free_ports, require
 
 from sms_core import config as config_module
 from sms_core import db as db_module
@@ -26,7 +27,6 @@ from sms_core.config import PROJECT_ROOT
 from sms_core.db import Database
 from sms_core.events import stop_change_watcher
 from sms_core.migrate import migrate
-from support import free_ports, require
 
 pytest_plugins = ["kannel_harness", "reliability_log"]  # a real Kannel for a test; RELIABILITY.md
 
@@ -176,8 +176,11 @@ class LiveApp:
         environment = {**os.environ, "DATABASE_URL": database_url, "SMS_SIMULATED_LATENCY": "0.5", **env}
         self.process = subprocess.Popen(
             [sys.executable, "-m", "sms_core", "serve", "--port", str(self.port), "--address", "127.0.0.1"],
-            cwd=PROJECT_ROOT, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+            cwd=PROJECT_ROOT,
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -210,8 +213,14 @@ def live_app(sqlite_url, request):
     app.stop()
 
 
-BROWSER_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]  # fmt: skip
+BROWSER_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 
 

@@ -94,8 +94,9 @@ def parse_fakesmsc_output(output: str) -> list[FakeSmscMessage]:
             messages.append(FakeSmscMessage(sender, receiver, "data", _unquote(payload), _unquote(udh)))
         elif messages and messages[-1].kind == "text":
             last = messages[-1]
-            messages[-1] = FakeSmscMessage(last.sender, last.receiver, "text",
-                                           last.data + b"\n" + match.group(1).encode())  # fmt: skip
+            messages[-1] = FakeSmscMessage(
+                last.sender, last.receiver, "text", last.data + b"\n" + match.group(1).encode()
+            )
     return messages
 
 
@@ -108,9 +109,9 @@ admin-password = admin-secret
 smsbox-port = {smsbox}
 smsbox-interface = 127.0.0.1
 box-allow-ip = 127.0.0.1
-log-file = "{d / 'bearerbox.log'}"
+log-file = "{d / "bearerbox.log"}"
 log-level = 0
-access-log = "{d / 'access.log'}"
+access-log = "{d / "access.log"}"
 dlr-storage = internal
 
 # The operator's SMSC, played by fakesmsc.  Numbers starting +999 have no route, so Kannel
@@ -128,7 +129,7 @@ bearerbox-host = 127.0.0.1
 bearerbox-port = {smsbox}
 sendsms-port = {sendsms}
 sendsms-interface = 127.0.0.1
-log-file = "{d / 'smsbox.log'}"
+log-file = "{d / "smsbox.log"}"
 log-level = 0
 
 # max-messages: a 1000-character Unicode text needs 16 parts; Kannel silently cuts a text to
@@ -151,8 +152,17 @@ class Kannel:
         self.password = "s3cret-pass"
         self.sendsms_url = f"http://127.0.0.1:{self.sendsms_port}/cgi-bin/sendsms"
         self.config_file = directory / "kannel.conf"
-        self.config_file.write_text(_config(directory, self.admin_port, self.smsbox_port, self.smsc_port,
-                                            self.sendsms_port, self.username, self.password))  # fmt: skip
+        self.config_file.write_text(
+            _config(
+                directory,
+                self.admin_port,
+                self.smsbox_port,
+                self.smsc_port,
+                self.sendsms_port,
+                self.username,
+                self.password,
+            )
+        )
         self.fakesmsc_output = directory / "fakesmsc.out"
         self._processes: dict[str, subprocess.Popen] = {}
 
@@ -198,8 +208,9 @@ class Kannel:
 
     def _spawn(self, name: str, command: list[str]) -> None:
         with (self.directory / f"{name}.out").open("ab") as out:
-            self._processes[name] = subprocess.Popen(command, cwd=self.directory, stdin=subprocess.DEVNULL,
-                                                     stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+            self._processes[name] = subprocess.Popen(
+                command, cwd=self.directory, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT
+            )
 
     def _terminate(self, name: str) -> None:
         process = self._processes.pop(name, None)
@@ -216,8 +227,9 @@ class Kannel:
         while not ready():
             for name, process in self._processes.items():
                 if process.poll() is not None:
-                    raise RuntimeError(f"{name} exited with {process.returncode} while waiting for {what}; "
-                                       f"see {self.directory}")  # fmt: skip
+                    raise RuntimeError(
+                        f"{name} exited with {process.returncode} while waiting for {what}; see {self.directory}"
+                    )
             if time.monotonic() > deadline:
                 raise RuntimeError(f"Kannel did not get ready in time (waiting for {what}); see {self.directory}")
             time.sleep(0.05)
@@ -274,15 +286,16 @@ class DlrReceiver:
                 self.end_headers()
                 self.wfile.write(b"ok")
 
-            do_POST = do_GET
+            do_POST = do_GET  # noqa: N815 (http.server's naming)
 
             def log_message(self, *args):  # keep the test output quiet
                 pass
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/dlr"
-        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="dlr-receiver", daemon=True)
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, name="dlr-receiver", daemon=True
+        )
         self._thread.start()
 
     @property

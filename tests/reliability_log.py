@@ -14,7 +14,7 @@ import os
 import platform
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -54,14 +54,20 @@ def _total(values: list) -> object:
 
 
 def render(log: ReliabilityLog, seconds: float) -> str:
-    lines = [INTRO, f"- **Run:** {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {seconds:.0f} s, "
-             f"CI={os.environ.get('CI', 'false')}, Python {platform.python_version()}, {os.cpu_count()} CPUs", ""]  # fmt: skip
+    lines = [
+        INTRO,
+        f"- **Run:** {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {seconds:.0f} s, "
+        f"CI={os.environ.get('CI', 'false')}, Python {platform.python_version()}, {os.cpu_count()} CPUs",
+        "",
+    ]
     totals: dict[str, list] = defaultdict(list)
     for area in sorted(log.sections):
         lines += [f"## {area}", ""]
         for test, figures in log.sections[area]:
-            shown = ", ".join(f"{k.replace('_', ' ')} **{v:,}**" if isinstance(v, int) else f"{k.replace('_', ' ')} **{v}**"
-                              for k, v in figures.items())  # fmt: skip
+            shown = ", ".join(
+                f"{k.replace('_', ' ')} **{v:,}**" if isinstance(v, int) else f"{k.replace('_', ' ')} **{v}**"
+                for k, v in figures.items()
+            )
             lines.append(f"- `{test}`: {shown}")
             for key in ("faults_injected", "cases", "messages_checked", "duplicates", "lost"):
                 if key in figures:
@@ -73,11 +79,11 @@ def render(log: ReliabilityLog, seconds: float) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-_started = datetime.now(timezone.utc)
+_started = datetime.now(UTC)
 
 
 def pytest_sessionfinish(session, exitstatus):
     if exitstatus != 0 or not _log.sections:
         return
     out = Path(os.environ.get("RELIABILITY_OUT") or PROJECT_ROOT / "RELIABILITY.md")
-    out.write_text(render(_log, (datetime.now(timezone.utc) - _started).total_seconds()))
+    out.write_text(render(_log, (datetime.now(UTC) - _started).total_seconds()))

@@ -24,8 +24,14 @@ def oslo_secret(demo_db):
     """A failed (so resendable) message of Oslo Sentrum with a text nobody else should see."""
     staff = load_actor(demo_db, "staff")
     failing = SimulatedGateway(OutcomeMix(0, 1, 0, 0), latency=0)
-    return send_sms(demo_db, staff, text="Oslo secret 4711", phone="+4741555123", org_unit_id=staff.current_org_unit_id,
-                    gateway=failing).message  # fmt: skip
+    return send_sms(
+        demo_db,
+        staff,
+        text="Oslo secret 4711",
+        phone="+4741555123",
+        org_unit_id=staff.current_org_unit_id,
+        gateway=failing,
+    ).message
 
 
 def test_outsider_cannot_see_count_export_resend_or_learn_of_a_message(demo_db, oslo_secret, reliability):
@@ -68,7 +74,7 @@ def test_permissions_are_enforced_by_the_services(demo_db, oslo_secret, reliabil
         "settings": lambda: change_setting(demo_db, staff, SENDING_ENABLED, False),
     }
     refused = 0
-    for name, call in calls.items():
+    for _name, call in calls.items():
         with pytest.raises(PermissionDenied):
             call()
         refused += 1
@@ -90,7 +96,9 @@ def test_two_tabs_changing_a_setting_last_write_wins_with_an_audit_trail(demo_db
     for t in threads:
         t.join()
     with demo_db.session() as s:
-        trail = s.scalars(select(SettingChange).where(SettingChange.key == SENDING_ENABLED).order_by(SettingChange.id)).all()
+        trail = s.scalars(
+            select(SettingChange).where(SettingChange.key == SENDING_ENABLED).order_by(SettingChange.id)
+        ).all()
         assert s.scalar(select(func.count()).select_from(SettingChange)) == 2
     assert len(trail) == 2 and {t.new_value for t in trail} == {"true", "false"}
     assert get_settings(demo_db).sending_enabled == (trail[-1].new_value == "true")

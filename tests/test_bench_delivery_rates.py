@@ -12,7 +12,7 @@ one computed here from the rows themselves.
 
 import random
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import delete, select, update
@@ -23,19 +23,27 @@ from sms_core.models import OrgUnit, SmsMessage, User, UserOrgUnit
 from sms_core.reports import FAILURES_AND_REFUSALS, LONG_ERROR_BYTES, STUCK, Period, delivery_report
 from sms_core.statuses import SmsStatus as S
 
-NOW = datetime(2024, 3, 15, 20, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 3, 15, 20, 0, tzinfo=UTC)
 PERIOD = Period(date(2024, 3, 9), date(2024, 3, 15))
-ERRORS = [None, None, None, "", "Connection refused", "Unknown subscriber", "x" * (LONG_ERROR_BYTES + 1),
-          "ø" * (LONG_ERROR_BYTES // 2 + 1)]  # fmt: skip  # the last two: too long in bytes, not in characters
+ERRORS = [
+    None,
+    None,
+    None,
+    "",
+    "Connection refused",
+    "Unknown subscriber",
+    "x" * (LONG_ERROR_BYTES + 1),
+    "ø" * (LONG_ERROR_BYTES // 2 + 1),
+]  # the last two: too long in bytes, not in characters
 
 
 def random_moment(rng: random.Random) -> datetime:
     """Anywhere from before the previous period to after this one, often exactly on an edge."""
-    edges = [datetime(2024, 3, day, tzinfo=timezone.utc) for day in (2, 9, 16)]
+    edges = [datetime(2024, 3, day, tzinfo=UTC) for day in (2, 9, 16)]
     edges += [edge - timedelta(microseconds=1) for edge in edges] + [NOW - timedelta(seconds=30)]
     if rng.random() < 0.2:
         return rng.choice(edges)
-    return datetime(2024, 3, 1, tzinfo=timezone.utc) + timedelta(seconds=rng.uniform(0, 16 * 86400))
+    return datetime(2024, 3, 1, tzinfo=UTC) + timedelta(seconds=rng.uniform(0, 16 * 86400))
 
 
 @pytest.fixture
@@ -50,31 +58,63 @@ def messages(db):
         s.add(lead)
         s.flush()
         s.add_all(UserOrgUnit(user_id=lead.id, org_unit_id=u.id) for u in units[:2])
-        made = [SmsMessage(text="Hello", phone="+4791234567", org_unit_id=rng.choice(units).id, sent_on=random_moment(rng),
-                           status=rng.choice(list(S)), segments=rng.randint(1, 3), gateway_error=rng.choice(ERRORS))
-                for _ in range(400)]  # fmt: skip
+        made = [
+            SmsMessage(
+                text="Hello",
+                phone="+4791234567",
+                org_unit_id=rng.choice(units).id,
+                sent_on=random_moment(rng),
+                status=rng.choice(list(S)),
+                segments=rng.randint(1, 3),
+                gateway_error=rng.choice(ERRORS),
+            )
+            for _ in range(400)
+        ]
         s.add_all(made)
         s.flush()
         for original in rng.sample([m for m in made if m.status.resendable], 40):
-            s.add(SmsMessage(text="Hello", phone=original.phone, org_unit_id=original.org_unit_id, resent=True,
-                             original_id=original.id, status=rng.choice(list(S)), gateway_error=rng.choice(ERRORS),
-                             sent_on=original.sent_on + timedelta(minutes=rng.randint(1, 600))))  # fmt: skip
+            s.add(
+                SmsMessage(
+                    text="Hello",
+                    phone=original.phone,
+                    org_unit_id=original.org_unit_id,
+                    resent=True,
+                    original_id=original.id,
+                    status=rng.choice(list(S)),
+                    gateway_error=rng.choice(ERRORS),
+                    sent_on=original.sent_on + timedelta(minutes=rng.randint(1, 600)),
+                )
+            )
         ids = [m.id for m in made]
     with db.session() as s:  # later changes: statuses move, errors arrive, messages are deleted
         for message_id in rng.sample(ids, 60):
-            s.execute(update(SmsMessage).where(SmsMessage.id == message_id)
-                      .values(status=rng.choice(list(S)), gateway_error=rng.choice(ERRORS)))  # fmt: skip
-        unresent = s.scalars(select(SmsMessage.id).where(SmsMessage.id.in_(ids), SmsMessage.resent.is_(False))
-                             .where(~SmsMessage.id.in_(select(SmsMessage.original_id).where(SmsMessage.original_id.is_not(None)))))
-        s.execute(delete(SmsMessage).where(SmsMessage.id.in_(rng.sample(list(unresent), 20))))  # fmt: skip
+            s.execute(
+                update(SmsMessage)
+                .where(SmsMessage.id == message_id)
+                .values(status=rng.choice(list(S)), gateway_error=rng.choice(ERRORS))
+            )
+        unresent = s.scalars(
+            select(SmsMessage.id)
+            .where(SmsMessage.id.in_(ids), SmsMessage.resent.is_(False))
+            .where(~SmsMessage.id.in_(select(SmsMessage.original_id).where(SmsMessage.original_id.is_not(None))))
+        )
+        s.execute(delete(SmsMessage).where(SmsMessage.id.in_(rng.sample(list(unresent), 20))))
     return [u.id for u in units]
 
 
 def raw_figures(db, units: list[int], period: Period) -> dict:
     """The report's figures counted the slow, obvious way: every row, in Python."""
     with db.session() as s:
-        rows = s.execute(select(SmsMessage.id, SmsMessage.org_unit_id, SmsMessage.sent_on, SmsMessage.status,
-                                SmsMessage.gateway_error, SmsMessage.original_id)).all()  # fmt: skip
+        rows = s.execute(
+            select(
+                SmsMessage.id,
+                SmsMessage.org_unit_id,
+                SmsMessage.sent_on,
+                SmsMessage.status,
+                SmsMessage.gateway_error,
+                SmsMessage.original_id,
+            )
+        ).all()
     resent = {row.original_id for row in rows if row.original_id}
     start, end = period.bounds()
     before, _ = period.previous.bounds()
@@ -113,8 +153,14 @@ def test_the_random_world_has_every_case(db, messages):
     assert None in errors and "" in errors and any(e and len(e.encode()) > LONG_ERROR_BYTES for e in errors)
     assert len(figures["stuck"]) == 2 and sum(figures["previous"].values()) > 0
     with db.session() as s:
-        resent_stuck = s.scalar(select(SmsMessage.id).where(SmsMessage.status.in_(STUCK), SmsMessage.id.in_(
-            select(SmsMessage.original_id).where(SmsMessage.original_id.is_not(None)))).limit(1))  # fmt: skip
+        resent_stuck = s.scalar(
+            select(SmsMessage.id)
+            .where(
+                SmsMessage.status.in_(STUCK),
+                SmsMessage.id.in_(select(SmsMessage.original_id).where(SmsMessage.original_id.is_not(None))),
+            )
+            .limit(1)
+        )
     assert resent_stuck is not None
 
 
@@ -139,11 +185,23 @@ def test_postgres_answers_reasons_and_stuck_from_the_partial_indexes(pg_db):
     with pg_db.engine.connect() as conn:
         conn.execute(text("SET enable_seqscan = off"))
         plans = {}
-        for name, where in (("failure_errors", "status IN (2, 4, 5, 6, 8, 9) AND gateway_error IS NOT NULL "
-                                               "AND octet_length(gateway_error) <= 2000"),
-                            ("stuck", "status IN (1, 7)")):  # fmt: skip
-            plan = conn.execute(text(f"EXPLAIN SELECT count(*) FROM sms_messages WHERE org_unit_id = 1 "
-                                     f"AND sent_on >= now() - interval '90 days' AND {where}")).scalars().all()  # fmt: skip
+        for name, where in (
+            (
+                "failure_errors",
+                "status IN (2, 4, 5, 6, 8, 9) AND gateway_error IS NOT NULL AND octet_length(gateway_error) <= 2000",
+            ),
+            ("stuck", "status IN (1, 7)"),
+        ):
+            plan = (
+                conn.execute(
+                    text(
+                        f"EXPLAIN SELECT count(*) FROM sms_messages WHERE org_unit_id = 1 "
+                        f"AND sent_on >= now() - interval '90 days' AND {where}"
+                    )
+                )
+                .scalars()
+                .all()
+            )
             plans[name] = "\n".join(plan)
     for name, plan in plans.items():
         assert f"ix_sms_messages_{name}" in plan, plan

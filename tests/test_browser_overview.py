@@ -12,8 +12,12 @@ from sms_core.models import SmsMessage
 from sms_core.services import send_sms
 
 pytestmark = pytest.mark.browser
-CERTAIN = {"SMS_SIMULATED_REJECTED_SHARE": "0", "SMS_SIMULATED_FAILED_SHARE": "0",
-           "SMS_SIMULATED_NO_REPORT_SHARE": "0", "SMS_SIMULATED_UNDELIVERED_SHARE": "0"}  # fmt: skip
+CERTAIN = {
+    "SMS_SIMULATED_REJECTED_SHARE": "0",
+    "SMS_SIMULATED_FAILED_SHARE": "0",
+    "SMS_SIMULATED_NO_REPORT_SHARE": "0",
+    "SMS_SIMULATED_UNDELIVERED_SHARE": "0",
+}
 COLUMNS = ("text", "phone", "sent_on", "status", "unit", "resent")
 
 
@@ -28,7 +32,11 @@ READ_GRID = """() => {
 def table_rows(page) -> list[dict[str, str]]:
     """The rows the grid has drawn, read from its accessible cells in one go (the live table
     may redraw between two reads)."""
-    return [dict(zip(COLUMNS, cells[-len(COLUMNS):])) for cells in page.evaluate(READ_GRID) if len(cells) >= len(COLUMNS)]
+    return [
+        dict(zip(COLUMNS, cells[-len(COLUMNS) :], strict=False))
+        for cells in page.evaluate(READ_GRID)
+        if len(cells) >= len(COLUMNS)
+    ]
 
 
 def wait_for_rows(page, check, timeout=15_000) -> list[dict[str, str]]:
@@ -62,7 +70,9 @@ def test_default_unit_filters_and_shareable_url(live_app, page):
     assert query["status"] == ["Received"] and query["text"] == ["prescription"]
     shared = page.context.new_page()
     shared.goto(page.url)
-    again = wait_for_rows(shared, lambda r: all("prescription" in x["text"].lower() and x["status"] == "Received" for x in r))
+    again = wait_for_rows(
+        shared, lambda r: all("prescription" in x["text"].lower() and x["status"] == "Received" for x in r)
+    )
     assert [r["text"] for r in again] == [r["text"] for r in rows]
     assert shared.get_by_label("Text", exact=True).input_value() == "prescription"
 
@@ -70,10 +80,20 @@ def test_default_unit_filters_and_shareable_url(live_app, page):
 @pytest.mark.parametrize("live_app", [CERTAIN], indirect=True)
 def test_resend_a_failed_message_and_not_a_received_one(live_app, page):
     staff = load_actor(live_app.db, "staff")
-    send_sms(live_app.db, staff, text="Flow two: failed once", phone="+4741555123",
-                      gateway=SimulatedGateway(OutcomeMix(0, 1, 0, 0), latency=0)).message  # fmt: skip
-    received = send_sms(live_app.db, staff, text="Flow two: arrived", phone="+4741555123",
-                        gateway=SimulatedGateway(OutcomeMix(0, 0, 0, 0), latency=0)).message  # fmt: skip
+    send_sms(
+        live_app.db,
+        staff,
+        text="Flow two: failed once",
+        phone="+4741555123",
+        gateway=SimulatedGateway(OutcomeMix(0, 1, 0, 0), latency=0),
+    )
+    received = send_sms(
+        live_app.db,
+        staff,
+        text="Flow two: arrived",
+        phone="+4741555123",
+        gateway=SimulatedGateway(OutcomeMix(0, 0, 0, 0), latency=0),
+    ).message
     with live_app.db.session() as s:
         token = s.get(SmsMessage, received.id).dlr_token
     apply_delivery_report(live_app.db, received.id, token, DeliveryReportKind.DELIVERED)
@@ -83,7 +103,9 @@ def test_resend_a_failed_message_and_not_a_received_one(live_app, page):
     select_first_row(page)
     resend = page.get_by_role("button", name="Resend SMS")
     resend.wait_for()
-    page.wait_for_function("() => ![...document.querySelectorAll('button')].find(b => b.innerText.includes('Resend SMS'))?.disabled")
+    page.wait_for_function(
+        "() => ![...document.querySelectorAll('button')].find(b => b.innerText.includes('Resend SMS'))?.disabled"
+    )
     resend.click()
     page.get_by_test_id("stToast").first.wait_for()
     rows = wait_for_rows(page, lambda rows: len(rows) == 2)  # no Refresh pressed
@@ -115,7 +137,9 @@ def test_send_keep_window_open_then_close_and_watch_the_status_move(live_app, pa
     dialog.get_by_text("accepted by the SMS gateway").wait_for()
     assert dialog.is_visible() and box.input_value() == ""
     dialog.get_by_text("Keep window open").click()  # the label: Streamlit's box sits under it
-    page.wait_for_function("() => !document.querySelector('[role=dialog] input[aria-label=\"Keep window open\"]').checked")
+    page.wait_for_function(
+        "() => !document.querySelector('[role=dialog] input[aria-label=\"Keep window open\"]').checked"
+    )
     box.fill("Flow six: second")
     box.press("Tab")
     dialog.get_by_role("button", name="Send", exact=True).click()

@@ -41,7 +41,7 @@ def test_counter_is_live_phone_is_checked_and_standard_text_lands_at_the_cursor(
         "([sel, body]) => { const el = document.querySelector(sel) ?? [...document.querySelectorAll('*')]"
         ".map(n => n.shadowRoot?.querySelector(sel)).find(Boolean); return el && el.value.includes(body); }",
         arg=['[data-testid="sms-text"]', body],
-    )  # fmt: skip
+    )
     assert box.input_value() == f"Hello {body} world"
 
 

@@ -11,8 +11,12 @@ def run_cli(*args, database_url: str, **env):
     environment = {**os.environ, "DATABASE_URL": database_url, **env}
     return subprocess.run(
         [sys.executable, "-m", "sms_core", *args],
-        cwd=PROJECT_ROOT, env=environment, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        cwd=PROJECT_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_seed_demo_twice_adds_nothing_the_second_time(database_url):
@@ -51,18 +55,34 @@ def test_send_and_show_as_json(database_url):
     import json
 
     assert run_cli("seed-demo", "--messages", "0", database_url=database_url).returncode == 0
-    env = {"SMS_SIMULATED_LATENCY": "0.2", "SMS_SIMULATED_REJECTED_SHARE": "0", "SMS_SIMULATED_FAILED_SHARE": "0",
-           "SMS_SIMULATED_NO_REPORT_SHARE": "0", "SMS_SIMULATED_UNDELIVERED_SHARE": "0"}  # fmt: skip
-    sent = run_cli("send", "--user", "staff", "--to", "+47 415 55 123", "--text", "Hei fra CLI", "--json",
-                   database_url=database_url, **env)  # fmt: skip
+    env = {
+        "SMS_SIMULATED_LATENCY": "0.2",
+        "SMS_SIMULATED_REJECTED_SHARE": "0",
+        "SMS_SIMULATED_FAILED_SHARE": "0",
+        "SMS_SIMULATED_NO_REPORT_SHARE": "0",
+        "SMS_SIMULATED_UNDELIVERED_SHARE": "0",
+    }
+    sent = run_cli(
+        "send",
+        "--user",
+        "staff",
+        "--to",
+        "+47 415 55 123",
+        "--text",
+        "Hei fra CLI",
+        "--json",
+        database_url=database_url,
+        **env,
+    )
     assert sent.returncode == 0, sent.stderr
     message = json.loads(sent.stdout)
     assert message["status"] == "Received" and message["org_unit"] == "Oslo Sentrum"
     assert [h["status"] for h in message["history"]] == ["Unknown", "Accepted", "Received"]
     shown = json.loads(run_cli("show", str(message["id"]), "--json", database_url=database_url).stdout)
     assert (shown["id"], shown["status"], shown["text"]) == (message["id"], "Received", "Hei fra CLI")
-    other_unit = run_cli("send", "--user", "kari", "--to", "+4741555123", "--text", "x", "--org-unit", "OSL",
-                         database_url=database_url)  # fmt: skip
+    other_unit = run_cli(
+        "send", "--user", "kari", "--to", "+4741555123", "--text", "x", "--org-unit", "OSL", database_url=database_url
+    )
     assert other_unit.returncode == 2 and "not associated with that org. unit" in other_unit.stderr
     invisible = run_cli("show", str(message["id"]), "--user", "kari", database_url=database_url)
     assert invisible.returncode == 2 and "that you can see" in invisible.stderr

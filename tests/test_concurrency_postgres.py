@@ -43,8 +43,13 @@ def test_fifty_concurrent_resends_make_exactly_one(pg_db, reliability):
     with pg_db.session() as s:
         resends = s.scalar(select(func.count()).select_from(SmsMessage).where(SmsMessage.original_id == original.id))
     assert resends == 1
-    reliability.record("Concurrency", concurrent_resends=len(results), resends_made=resends,
-                       refused_as_conflict=sum(r is None for r in results), submissions=len(gateway.submitted))  # fmt: skip
+    reliability.record(
+        "Concurrency",
+        concurrent_resends=len(results),
+        resends_made=resends,
+        refused_as_conflict=sum(r is None for r in results),
+        submissions=len(gateway.submitted),
+    )
 
 
 def test_two_workers_submit_each_queued_message_exactly_once(pg_db, reliability):
@@ -73,8 +78,13 @@ def test_two_workers_submit_each_queued_message_exactly_once(pg_db, reliability)
     with pg_db.session() as s:
         statuses = s.execute(select(SmsMessage.status, func.count()).group_by(SmsMessage.status)).all()
     assert statuses == [(S.ACCEPTED, 1000)]
-    reliability.record("Concurrency", workers=len(gateways), messages_checked=len(set(submitted)),
-                       submissions=len(submitted), duplicates=len(submitted) - len(set(submitted)))  # fmt: skip
+    reliability.record(
+        "Concurrency",
+        workers=len(gateways),
+        messages_checked=len(set(submitted)),
+        submissions=len(submitted),
+        duplicates=len(submitted) - len(set(submitted)),
+    )
 
 
 def test_concurrent_double_submit_with_one_idempotency_key_sends_once(pg_db, reliability):
@@ -85,10 +95,14 @@ def test_concurrent_double_submit_with_one_idempotency_key_sends_once(pg_db, rel
 
     def click(_):
         barrier.wait()
-        return send_sms(pg_db, staff, text="double", phone=NUMBER, idempotency_key="same-click", gateway=gateway).message.id
+        return send_sms(
+            pg_db, staff, text="double", phone=NUMBER, idempotency_key="same-click", gateway=gateway
+        ).message.id
 
     with ThreadPoolExecutor(8) as pool:
         clicks = list(pool.map(click, range(8)))
     ids = set(clicks)
     assert len(ids) == 1 and len(gateway.submitted) == 1
-    reliability.record("Concurrency", concurrent_clicks=len(clicks), messages=len(ids), submissions=len(gateway.submitted))
+    reliability.record(
+        "Concurrency", concurrent_clicks=len(clicks), messages=len(ids), submissions=len(gateway.submitted)
+    )

@@ -30,7 +30,9 @@ class People:
 
 
 def make_actor(user_id: int, unit_id: int, permissions=frozenset(Permission)) -> Actor:
-    return Actor(user_id, "tester", "Tess Tester", "administrator", frozenset(permissions), frozenset({unit_id}), unit_id)
+    return Actor(
+        user_id, "tester", "Tess Tester", "administrator", frozenset(permissions), frozenset({unit_id}), unit_id
+    )
 
 
 @pytest.fixture
@@ -42,8 +44,13 @@ def people(db) -> People:
         s.add_all([unit, user])
         s.flush()
         s.add(UserOrgUnit(user_id=user.id, org_unit_id=unit.id))
-        kari = Contact(name="Kari Nordmann", phones=[ContactPhone(number="+4791234567", label="Mobile"),
-                                                      ContactPhone(number="+4722123456", label="Work")])  # fmt: skip
+        kari = Contact(
+            name="Kari Nordmann",
+            phones=[
+                ContactPhone(number="+4791234567", label="Mobile"),
+                ContactPhone(number="+4722123456", label="Work"),
+            ],
+        )
         ola = Contact(name="Ola Hansen", phones=[ContactPhone(number="+4798765432", label="Mobile")])
         s.add_all([kari, ola])
         s.flush()
@@ -104,7 +111,9 @@ def test_register_and_withdraw_record_who_when_and_source(db, people):
     assert state.registered_at is not None
     withdraw_consent(db, people.actor, people.kari_work)
     state = {p.id: p.consent for p in get_contact(db, people.actor, people.kari).phones}[people.kari_work]
-    assert state.label == "Withdrawn" and state.withdrawn_by == "Tess Tester" and state.withdrawn_at >= state.registered_at
+    assert (
+        state.label == "Withdrawn" and state.withdrawn_by == "Tess Tester" and state.withdrawn_at >= state.registered_at
+    )
     assert not check(db, "+4722123456", people.kari).allowed
 
 
@@ -122,9 +131,11 @@ def test_consent_needs_a_source_and_the_send_permission(db, people):
         register_consent(db, people.actor, people.kari_work, "   ")
     assert refused.value.field == "source"
     viewer = make_actor(people.actor.id, people.actor.current_org_unit_id, {Permission.VIEW_SMS})
-    for action in (lambda: register_consent(db, viewer, people.kari_work, "Signed form"),
-                   lambda: withdraw_consent(db, viewer, people.kari_mobile),
-                   lambda: consent_for_number(db, viewer, "+4791234567", people.kari)):  # fmt: skip
+    for action in (
+        lambda: register_consent(db, viewer, people.kari_work, "Signed form"),
+        lambda: withdraw_consent(db, viewer, people.kari_mobile),
+        lambda: consent_for_number(db, viewer, "+4791234567", people.kari),
+    ):
         with pytest.raises(PermissionDenied):
             action()
     assert consent_for_number(db, people.actor, "+4791234567", people.kari).allowed

@@ -21,11 +21,13 @@ def staff(db) -> Actor:
 
     seed_demo(db, messages=0)
     with db.session() as s:
-        s.add_all([
-            Contact(name="Åse Øvrebø", phones=[ContactPhone(number="+4791112233", label="Mobile")]),
-            Contact(name="Åse Hansen-Test", phones=[ContactPhone(number="+4740005000", label="Work")]),
-            Contact(name="Zed 100% Test", phones=[ContactPhone(number="+4798989898", label="Mobile")]),
-        ])  # fmt: skip
+        s.add_all(
+            [
+                Contact(name="Åse Øvrebø", phones=[ContactPhone(number="+4791112233", label="Mobile")]),
+                Contact(name="Åse Hansen-Test", phones=[ContactPhone(number="+4740005000", label="Work")]),
+                Contact(name="Zed 100% Test", phones=[ContactPhone(number="+4798989898", label="Mobile")]),
+            ]
+        )
     return load_actor(db, "staff")
 
 
@@ -56,7 +58,9 @@ def test_a_contact_shows_each_number_with_its_consent_state(db, staff):
     [hit] = search_contacts(db, staff, "Øvrebø")
     contact = get_contact(db, staff, hit.id)
     [phone] = contact.phones
-    assert phone.consent.label == "Not registered" and phone.display == f"{format_international('+4791112233')} (Mobile)"
+    assert (
+        phone.consent.label == "Not registered" and phone.display == f"{format_international('+4791112233')} (Mobile)"
+    )
     with pytest.raises(NotFound):
         get_contact(db, staff, 10**9)
 
@@ -75,8 +79,9 @@ def consented_contact(db) -> tuple[int, int]:
         row = s.execute(
             select(ContactPhone.contact_id, ContactPhone.id)
             .join(SmsConsent, SmsConsent.phone_id == ContactPhone.id)
-            .where(SmsConsent.withdrawn_at.is_(None)).order_by(ContactPhone.id)
-        ).first()  # fmt: skip
+            .where(SmsConsent.withdrawn_at.is_(None))
+            .order_by(ContactPhone.id)
+        ).first()
     return row.contact_id, row.id
 
 
@@ -104,4 +109,6 @@ def test_contacts_page_withdraws_and_registers_consent_with_who_and_when(app_env
     at.text_input(key=f"source_{phone_id}").input("Phone call")  # in a form: sent with its submit button
     next(b for b in at.button if b.label == "Register consent").click().run()
     phone = next(p for p in get_contact(app_env, load_actor(app_env, "staff"), contact_id).phones if p.id == phone_id)
-    assert phone.consent.active and phone.consent.source == "Phone call" and phone.consent.registered_by == "Stian Staff"
+    assert (
+        phone.consent.active and phone.consent.source == "Phone call" and phone.consent.registered_by == "Stian Staff"
+    )

@@ -14,7 +14,9 @@ from sms_core.services import resend_sms, send_sms
 
 def raw_counts(db) -> dict:
     with db.session() as s:
-        rows = s.execute(select(SmsMessage.sent_on, SmsMessage.org_unit_id, SmsMessage.status, SmsMessage.segments)).all()
+        rows = s.execute(
+            select(SmsMessage.sent_on, SmsMessage.org_unit_id, SmsMessage.status, SmsMessage.segments)
+        ).all()
     counts: dict = {}
     for sent_on, unit, status, segments in rows:
         key = (sent_on.date(), unit, status)
@@ -40,7 +42,9 @@ def test_rollup_equals_the_messages_through_seed_sends_reports_resends_and_edits
         token = s.get(SmsMessage, resent.id).dlr_token
     apply_delivery_report(demo_db, resent.id, token, K.DELIVERED)
     with demo_db.session() as s:  # edits that no service makes still keep it exact
-        s.execute(update(SmsMessage).where(SmsMessage.id == failed.id).values(sent_on=failed.sent_on - timedelta(days=3)))
+        s.execute(
+            update(SmsMessage).where(SmsMessage.id == failed.id).values(sent_on=failed.sent_on - timedelta(days=3))
+        )
         s.execute(delete(SmsMessage).where(SmsMessage.id == resent.id))
     assert rollup(demo_db) == raw_counts(demo_db)
     with demo_db.session() as s:

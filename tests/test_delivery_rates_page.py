@@ -1,22 +1,30 @@
 """The delivery-rates page with AppTest: who may open it, that its figures are the report's, and
 that every figure links to the overview with the matching filters."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from urllib.parse import parse_qs
+
+from test_app_shell import menu, open_page, run_as
 
 from sms_core.accounts import load_actor, units_of
 from sms_core.models import SmsMessage
 from sms_core.reports import Period, delivery_report, utc_today
 from sms_core.statuses import SmsStatus
-from test_app_shell import menu, open_page, run_as
 
 
 def add_message(db, unit_code: str, status: SmsStatus, days_ago: int = 2) -> None:
     """A message of our own on top of the demo history, so a test does not hang on its mix."""
     unit = next(u for u in units_of(db, load_actor(db, "admin")) if u.code == unit_code)
     with db.session() as s:
-        s.add(SmsMessage(text="Hi", phone="+4791234567", org_unit_id=unit.id, status=status,
-                         sent_on=datetime.now(timezone.utc) - timedelta(days=days_ago)))  # fmt: skip
+        s.add(
+            SmsMessage(
+                text="Hi",
+                phone="+4791234567",
+                org_unit_id=unit.id,
+                status=status,
+                sent_on=datetime.now(UTC) - timedelta(days=days_ago),
+            )
+        )
 
 
 def open_rates(username: str = "lead"):
@@ -40,7 +48,14 @@ def test_a_lead_sees_their_units_delivery_rates(app_env):
     report = delivery_report(app_env, lead, Period.preset("30 days"))
     assert metric(at, "Messages sent") == f"{report.current.sent:,}"
     assert metric(at, "Delivered") == f"{report.current.delivered_share:.1%}"
-    assert [m.label for m in at.metric] == ["Messages sent", "SMS segments", "Delivered", "Failed", "Still pending", "Not sent"]
+    assert [m.label for m in at.metric] == [
+        "Messages sent",
+        "SMS segments",
+        "Delivered",
+        "Failed",
+        "Still pending",
+        "Not sent",
+    ]
     assert any("UTC calendar days" in c.value for c in at.caption)
 
 

@@ -71,7 +71,9 @@ def test_with_the_smsc_disconnected_it_times_out(demo_db, webhook, gateway, kann
     time.sleep(1)
     assert get_message(demo_db, staff, message.id).status is S.ACCEPTED
     with demo_db.session() as s:  # the status-check window passes
-        s.execute(update(SmsMessage).where(SmsMessage.id == message.id).values(submitted_at=utcnow() - timedelta(minutes=5)))
+        s.execute(
+            update(SmsMessage).where(SmsMessage.id == message.id).values(submitted_at=utcnow() - timedelta(minutes=5))
+        )
     assert sweep_status_checks(demo_db, timeout_seconds=60) == 1
     assert get_message(demo_db, staff, message.id).status is S.STATUS_CHECK_TIMEOUT
 

@@ -24,8 +24,9 @@ pytestmark = pytest.mark.kannel
 TOKEN = "tok/æ 7%"  # needs percent-encoding, and contains a '%' Kannel must not read as its own
 
 
-def sms(text="Hello from the dashboard", to="+4712345678", sender="ACME", unicode=False, callback_url=None,
-        message_id=42) -> OutgoingSms:  # fmt: skip
+def sms(
+    text="Hello from the dashboard", to="+4712345678", sender="ACME", unicode=False, callback_url=None, message_id=42
+) -> OutgoingSms:
     return OutgoingSms(message_id, to, text, sender, unicode, callback_url)
 
 
@@ -40,7 +41,10 @@ def test_accepted_message_arrives_at_the_smsc_with_text_sender_and_recipient(kan
     result = gateway_for(kannel).submit(sms(message_id=42))
 
     assert (result.outcome, result.detail, result.gateway_message_id) == (
-        SubmitOutcome.ACCEPTED, "Accepted for delivery", "42")  # fmt: skip
+        SubmitOutcome.ACCEPTED,
+        "Accepted for delivery",
+        "42",
+    )
     [received] = kannel.wait_received(1)
     assert (received.sender, received.receiver, received.text) == ("ACME", "+4712345678", "Hello from the dashboard")
 
@@ -265,12 +269,15 @@ def test_http_answers_map_to_outcomes(status, body, outcome):
         ("2", "", (DeliveryReportKind.UNDELIVERED, "Not delivered to phone")),
         ("4", "", (DeliveryReportKind.BUFFERED, "Queued on the SMSC")),
         ("8", "ACK/", (DeliveryReportKind.BUFFERED, "ACK/")),
-        ("16", "NACK/0x0000000b/Invalid Destination Address", (DeliveryReportKind.REJECTED,
-                                                                 "NACK/0x0000000b/Invalid Destination Address")),
+        (
+            "16",
+            "NACK/0x0000000b/Invalid Destination Address",
+            (DeliveryReportKind.REJECTED, "NACK/0x0000000b/Invalid Destination Address"),
+        ),
         ("16", "  ", (DeliveryReportKind.REJECTED, "Rejected by the SMSC")),
         (" 1 ", "", (DeliveryReportKind.DELIVERED, "Delivered to phone")),
     ],
-)  # fmt: skip
+)
 def test_parse_kannel_report(type_code, answer, expected):
     assert parse_kannel_report(type_code, answer) == expected
 
@@ -299,20 +306,37 @@ def test_request_parameters():
     plain = dict(gateway.request_params(sms()))
     unicode = dict(gateway.request_params(sms(unicode=True, callback_url="https://app/dlr?t=1")))
 
-    assert plain == {"username": "user", "password": "pw", "from": "ACME", "to": "+4712345678",
-                     "text": "Hello from the dashboard", "charset": "UTF-8"}  # fmt: skip
+    assert plain == {
+        "username": "user",
+        "password": "pw",
+        "from": "ACME",
+        "to": "+4712345678",
+        "text": "Hello from the dashboard",
+        "charset": "UTF-8",
+    }
     assert (unicode["coding"], unicode["dlr-mask"], unicode["dlr-url"]) == (
-        "2", "31", "https://app/dlr?t=1&type=%d&answer=%A")  # fmt: skip
+        "2",
+        "31",
+        "https://app/dlr?t=1&type=%d&answer=%A",
+    )
 
 
 def test_from_config_and_protocol():
-    config = Config(kannel_sendsms_url="http://10.0.0.5:13013/cgi-bin/sendsms", kannel_username="dash",
-                    kannel_password="secret", kannel_timeout=3.5)  # fmt: skip
+    config = Config(
+        kannel_sendsms_url="http://10.0.0.5:13013/cgi-bin/sendsms",
+        kannel_username="dash",
+        kannel_password="secret",
+        kannel_timeout=3.5,
+    )
     gateway = KannelGateway.from_config(config)
 
     assert isinstance(gateway, Gateway) and gateway.name == "kannel"
     assert (gateway.sendsms_url, gateway.username, gateway.password, gateway.timeout) == (
-        "http://10.0.0.5:13013/cgi-bin/sendsms", "dash", "secret", 3.5)  # fmt: skip
+        "http://10.0.0.5:13013/cgi-bin/sendsms",
+        "dash",
+        "secret",
+        3.5,
+    )
     assert "secret" not in repr(gateway)
 
 

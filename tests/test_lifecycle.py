@@ -32,8 +32,9 @@ def staff(demo_db):
 
 
 def accepted(db, actor, **kwargs):
-    message = send_sms(db, actor, text="report me", phone=NUMBER,
-                       gateway=SimulatedGateway(OutcomeMix(0, 0, 0, 0), latency=0), **kwargs).message  # fmt: skip
+    message = send_sms(
+        db, actor, text="report me", phone=NUMBER, gateway=SimulatedGateway(OutcomeMix(0, 0, 0, 0), latency=0), **kwargs
+    ).message
     with db.session() as s:
         return message, s.get(SmsMessage, message.id).dlr_token
 
@@ -79,7 +80,9 @@ def test_no_report_in_time_is_a_timeout_and_a_late_delivered_still_wins(demo_db,
     message, token = accepted(demo_db, staff)
     assert sweep_status_checks(demo_db, timeout_seconds=3600) == 0
     with demo_db.session() as s:
-        s.execute(update(SmsMessage).where(SmsMessage.id == message.id).values(submitted_at=utcnow() - timedelta(hours=2)))
+        s.execute(
+            update(SmsMessage).where(SmsMessage.id == message.id).values(submitted_at=utcnow() - timedelta(hours=2))
+        )
     assert sweep_status_checks(demo_db, timeout_seconds=3600) == 1
     assert get_message(demo_db, staff, message.id).status is S.STATUS_CHECK_TIMEOUT
     assert sweep_status_checks(demo_db, timeout_seconds=3600) == 0  # swept once
@@ -91,8 +94,11 @@ def test_a_message_left_mid_submission_is_never_sent_again(demo_db, staff):
     gateway = SimulatedGateway(OutcomeMix(0, 0, 0, 0), latency=0)
     message = send_sms(demo_db, staff, text="queued", phone=NUMBER, submit=False).message
     with demo_db.session() as s:  # a worker claimed it and died before recording the answer
-        s.execute(update(SmsMessage).where(SmsMessage.id == message.id)
-                  .values(dispatch_state=DispatchState.SUBMITTING, submitted_at=utcnow() - timedelta(minutes=10)))  # fmt: skip
+        s.execute(
+            update(SmsMessage)
+            .where(SmsMessage.id == message.id)
+            .values(dispatch_state=DispatchState.SUBMITTING, submitted_at=utcnow() - timedelta(minutes=10))
+        )
     assert recover_interrupted(demo_db, lease_seconds=60) == 1
     Worker(demo_db, gateway).run_once()
     after = get_message(demo_db, staff, message.id)
@@ -120,7 +126,9 @@ def test_simulated_gateway_moves_statuses_by_itself(demo_db, staff):
     assert get_message(demo_db, staff, message.id).status is S.RECEIVED
 
 
-REPORTS = st.lists(st.sampled_from([K.DELIVERED, K.UNDELIVERED, K.REJECTED, K.BUFFERED, "timeout"]), min_size=1, max_size=6)
+REPORTS = st.lists(
+    st.sampled_from([K.DELIVERED, K.UNDELIVERED, K.REJECTED, K.BUFFERED, "timeout"]), min_size=1, max_size=6
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -133,8 +141,11 @@ def test_any_order_of_reports_ends_in_the_first_final_one(demo_db, staff, report
     for report in reports:
         if report == "timeout":
             with demo_db.session() as s:
-                s.execute(update(SmsMessage).where(SmsMessage.id == message.id, SmsMessage.dispatch_state == DispatchState.SUBMITTED)
-                          .values(submitted_at=utcnow() - timedelta(hours=1)))  # fmt: skip
+                s.execute(
+                    update(SmsMessage)
+                    .where(SmsMessage.id == message.id, SmsMessage.dispatch_state == DispatchState.SUBMITTED)
+                    .values(submitted_at=utcnow() - timedelta(hours=1))
+                )
             sweep_status_checks(demo_db, timeout_seconds=60)
             if expected is S.ACCEPTED:
                 expected = S.STATUS_CHECK_TIMEOUT
@@ -192,7 +203,9 @@ def test_a_claim_abandoned_before_the_gateway_call_goes_back_to_the_queue(demo_d
     claimed, claimed_at = claim_queued(demo_db)
     assert claimed == [message.id]
     with demo_db.session() as s:  # the worker died right after claiming
-        s.execute(update(SmsMessage).where(SmsMessage.id == message.id).values(submitted_at=utcnow() - timedelta(minutes=10)))
+        s.execute(
+            update(SmsMessage).where(SmsMessage.id == message.id).values(submitted_at=utcnow() - timedelta(minutes=10))
+        )
     recover_interrupted(demo_db, lease_seconds=60)
     gateway = SimulatedGateway(OutcomeMix(0, 0, 0, 0), latency=0)
     from sms_core.services import submit_message
@@ -223,7 +236,10 @@ def test_a_report_that_outruns_the_gateways_answer_keeps_both_in_the_history(dem
     sent = send_sms(demo_db, staff, text="fast phone", phone=NUMBER, gateway=ReportOutrunsAnswer(demo_db)).message
     detail = get_message_detail(demo_db, staff, sent.id)
     assert detail.message.status is S.RECEIVED, "the final report stands"
-    assert [(h.status, h.source) for h in detail.history][-2:] == [(S.RECEIVED, "delivery-report"), (S.ACCEPTED, "gateway")]
+    assert [(h.status, h.source) for h in detail.history][-2:] == [
+        (S.RECEIVED, "delivery-report"),
+        (S.ACCEPTED, "gateway"),
+    ]
     assert "after the delivery report" in detail.history[-1].detail
     with demo_db.session() as s:
         assert s.get(SmsMessage, sent.id).gateway_message_id, "the gateway's id is kept"

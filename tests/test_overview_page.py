@@ -6,12 +6,13 @@ refusals.  The page runs through app.py, so the menu and permissions are the rea
 import csv
 import importlib.util
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import event
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
+from test_app_shell import APP, open_page
 
 from sms_core import runtime as sms_runtime
 from sms_core.accounts import load_actor, unit_id_by_code
@@ -20,7 +21,6 @@ from sms_core.models import Contact, RolePermission, SmsMessage
 from sms_core.queries import EXPORT_COLUMNS, OverviewFilter, Sort, count_messages, export_csv, list_messages
 from sms_core.services import send_sms
 from sms_core.statuses import SmsStatus as S
-from test_app_shell import APP, open_page
 
 COLUMNS = ["Text", "Phone", "Sent on", "SMS status", "Org. unit", "Resent"]
 
@@ -55,8 +55,14 @@ def select_row(at: AppTest, position: int) -> AppTest:
 def add_message(db, text: str, status: S, unit: str = "OSL", minutes_ago: float = 1, **fields) -> int:
     """A message newer than the demo history, so it is on top of the table."""
     with db.session() as s:
-        message = SmsMessage(text=text, phone="+4791234567", org_unit_id=unit_id_by_code(db, unit), status=status,
-                             sent_on=datetime.now(timezone.utc) - timedelta(minutes=minutes_ago), **fields)  # fmt: skip
+        message = SmsMessage(
+            text=text,
+            phone="+4791234567",
+            org_unit_id=unit_id_by_code(db, unit),
+            status=status,
+            sent_on=datetime.now(UTC) - timedelta(minutes=minutes_ago),
+            **fields,
+        )
         s.add(message)
         s.flush()
         return message.id
@@ -103,9 +109,15 @@ def test_filters_narrow_the_rows(app_env):
 
 def test_the_url_restores_the_filters(app_env):
     add_message(app_env, "Failed in Bergen", S.SENDING_FAILED, unit="BGN", resent=False)
-    today = datetime.now(timezone.utc).date()
-    at = overview(status=["Sending failed", "Rejected"], unit="all", resent="no", sort="status_asc",
-                  text="bergen", **{"from": (today - timedelta(days=30)).isoformat(), "to": today.isoformat()})  # fmt: skip
+    today = datetime.now(UTC).date()
+    at = overview(
+        status=["Sending failed", "Rejected"],
+        unit="all",
+        resent="no",
+        sort="status_asc",
+        text="bergen",
+        **{"from": (today - timedelta(days=30)).isoformat(), "to": today.isoformat()},
+    )
     assert at.multiselect(key="status").value == ["Sending failed", "Rejected"]
     assert at.selectbox(key="ov_unit").value == "all" and at.selectbox(key="ov_resent").value == "no"
     assert at.selectbox(key="ov_sort").value == Sort.STATUS_ASC
@@ -129,8 +141,14 @@ def test_a_link_to_several_units_shows_them_together(app_env):
 
 
 def test_bad_url_parameters_are_ignored_with_a_warning(app_env):
-    at = overview(status=["Nonsense", "Received"], unit="abc", resent="maybe", sort="sideways", contact="-1",
-                  **{"from": "notadate"})  # fmt: skip
+    at = overview(
+        status=["Nonsense", "Received"],
+        unit="abc",
+        resent="maybe",
+        sort="sideways",
+        contact="-1",
+        **{"from": "notadate"},
+    )
     text = warnings(at)
     for bad in ("Nonsense", "abc", "maybe", "sideways", "-1", "notadate"):
         assert f"“{bad}”" in text
@@ -171,7 +189,11 @@ def test_resend_adds_the_resent_row_by_itself(app_env, monkeypatch):
     rerun(at)
     assert any("accepted by the SMS gateway" in t.value for t in at.toast)
     frame = table(at)
-    assert (frame["Text"].iloc[0], frame["SMS status"].iloc[0], frame["Resent"].iloc[0]) == ("Please call us", "Resent", True)
+    assert (frame["Text"].iloc[0], frame["SMS status"].iloc[0], frame["Resent"].iloc[0]) == (
+        "Please call us",
+        "Resent",
+        True,
+    )
     assert frame["Text"].iloc[1] == "Please call us" and not frame["Resent"].iloc[1]
     assert any(s.value.startswith(f"SMS #{failed} ") for s in at.subheader)  # the original stays selected
     resend = at.button(key="ov_resend")
@@ -188,7 +210,7 @@ def test_details_show_the_status_history(app_env, monkeypatch):
     staff = load_actor(app_env, "staff")
     sent = send_sms(app_env, staff, text="Hei *Kari*, [timen] er i morgen", phone="+47 415 55 123")
     at = select_row(overview(), 0)
-    assert any("Hei \\*Kari\\*, \\[timen\\] er i morgen" == m.value for m in at.markdown)  # shown as typed
+    assert any(m.value == "Hei \\*Kari\\*, \\[timen\\] er i morgen" for m in at.markdown)  # shown as typed
     history = at.dataframe[1].value
     assert list(history["SMS status"]) == ["Unknown", "Accepted"] and sent.message.status is S.ACCEPTED
 
@@ -261,7 +283,9 @@ def test_a_user_without_view_permission_gets_a_refusal(app_env):
     assert not at.dataframe
 
 
-@pytest.mark.skipif(importlib.util.find_spec("pages.send_dialog") is None, reason="the Send SMS dialog is not there yet")
+@pytest.mark.skipif(
+    importlib.util.find_spec("pages.send_dialog") is None, reason="the Send SMS dialog is not there yet"
+)
 def test_send_sms_opens_the_dialog(app_env):
     at = overview()
     at.button(key="ov_send").click()

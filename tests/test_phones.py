@@ -58,9 +58,18 @@ def test_display_and_filter_helpers():
 
 @pytest.mark.parametrize(
     "sender, ok",
-    [("OsloHelse", True), ("StavangerHC", True), ("+4791500100", True), ("Tromsø Helse Nord", False),
-     ("", False), (None, False), ("Oslo#1", False), ("12345", False), ("Ærø-Klinikk", True)],
-)  # fmt: skip
+    [
+        ("OsloHelse", True),
+        ("StavangerHC", True),
+        ("+4791500100", True),
+        ("Tromsø Helse Nord", False),
+        ("", False),
+        (None, False),
+        ("Oslo#1", False),
+        ("12345", False),
+        ("Ærø-Klinikk", True),
+    ],
+)
 def test_representative_sender_configuration(sender, ok):
     assert (sender_problem(sender, "Ingrid Berg") is None) is ok
 

@@ -9,7 +9,7 @@ import csv
 import io
 import tracemalloc
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from types import GeneratorType
 
 import pytest
@@ -20,12 +20,19 @@ from sms_core.errors import InvalidInput, PermissionDenied
 from sms_core.models import Contact, SmsMessage
 from sms_core.permissions import Permission
 from sms_core.queries import (
-    EXPORT_COLUMNS, MessageCount, OverviewFilter, Sort, count_messages, export_csv, list_messages, visible_units,
-)  # fmt: skip
+    EXPORT_COLUMNS,
+    MessageCount,
+    OverviewFilter,
+    Sort,
+    count_messages,
+    export_csv,
+    list_messages,
+    visible_units,
+)
 from sms_core.seed import seed_demo
 from sms_core.statuses import SmsStatus as S
 
-T0 = datetime(2024, 3, 1, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 
 
 class World:
@@ -39,10 +46,19 @@ class World:
         with db.session() as s:
             self.contacts = list(s.scalars(select(Contact.id).order_by(Contact.id).limit(2)))
 
-    def add(self, unit="OSL", text="Hi", phone="+4791234567", status=S.RECEIVED, at=T0, resent=False, contact=None) -> int:
+    def add(
+        self, unit="OSL", text="Hi", phone="+4791234567", status=S.RECEIVED, at=T0, resent=False, contact=None
+    ) -> int:
         with self.db.session() as s:
-            message = SmsMessage(text=text, phone=phone, org_unit_id=self.unit[unit], sent_on=at, status=status,
-                                 resent=resent, contact_id=contact)  # fmt: skip
+            message = SmsMessage(
+                text=text,
+                phone=phone,
+                org_unit_id=self.unit[unit],
+                sent_on=at,
+                status=status,
+                resent=resent,
+                contact_id=contact,
+            )
             s.add(message)
             s.flush()
             return message.id
@@ -61,7 +77,13 @@ def test_rows_carry_what_the_table_shows(world):
     mid = world.add(text="Timen din er i morgen", phone="+4791234567", status=S.SENDING_FAILED, resent=True)
     [row] = list_messages(world.db, world.staff, OverviewFilter())
     assert (row.id, row.text, row.phone, row.sent_on, row.status, row.resent) == (
-        mid, "Timen din er i morgen", "+4791234567", T0, S.SENDING_FAILED, True)  # fmt: skip
+        mid,
+        "Timen din er i morgen",
+        "+4791234567",
+        T0,
+        S.SENDING_FAILED,
+        True,
+    )
     assert row.org_unit_name == "Oslo Sentrum" and row.phone_display == "+47 91 23 45 67"
 
 
@@ -77,9 +99,17 @@ def test_another_units_messages_are_never_visible_whatever_the_filter(world):
     """kari belongs to Trondheim only: asking for Oslo by id, text, number or contact finds nothing."""
     world.add("OSL", text="Oslo only", contact=world.contacts[0])
     osl, trd = world.unit["OSL"], world.unit["TRD"]
-    for filters in [{}, {"org_unit_ids": {osl}}, {"org_unit_ids": {osl, trd}}, {"text": "Oslo"}, {"phone": "912"},
-                    {"statuses": {S.RECEIVED}}, {"contact_id": world.contacts[0]}, {"resent": False},
-                    {"sort": Sort.STATUS_DESC}]:  # fmt: skip
+    for filters in [
+        {},
+        {"org_unit_ids": {osl}},
+        {"org_unit_ids": {osl, trd}},
+        {"text": "Oslo"},
+        {"phone": "912"},
+        {"statuses": {S.RECEIVED}},
+        {"contact_id": world.contacts[0]},
+        {"resent": False},
+        {"sort": Sort.STATUS_DESC},
+    ]:
         f = OverviewFilter(**filters)
         assert list_messages(world.db, world.kari, f) == [], filters
         assert count_messages(world.db, world.kari, f) == MessageCount(0, False), filters
@@ -125,9 +155,9 @@ def test_phone_filter_without_digits_matches_nothing(world):
 
 
 def test_sent_on_range_is_whole_days_in_the_users_time_zone(world):
-    late = world.add(at=datetime(2024, 3, 1, 23, 30, tzinfo=timezone.utc))  # 2 March 00:30 in Oslo
-    first = world.add(at=datetime(2024, 3, 1, 0, 0, tzinfo=timezone.utc))  # the first second of 1 March UTC
-    leap = world.add(at=datetime(2024, 2, 29, 23, 59, 59, tzinfo=timezone.utc))  # 1 March 00:59:59 in Oslo
+    late = world.add(at=datetime(2024, 3, 1, 23, 30, tzinfo=UTC))  # 2 March 00:30 in Oslo
+    first = world.add(at=datetime(2024, 3, 1, 0, 0, tzinfo=UTC))  # the first second of 1 March UTC
+    leap = world.add(at=datetime(2024, 2, 29, 23, 59, 59, tzinfo=UTC))  # 1 March 00:59:59 in Oslo
     day = date(2024, 3, 1)
     assert sorted(world.ids(sent_from=day, sent_to=day)) == sorted([late, first])
     assert sorted(world.ids(sent_from=day, sent_to=day, time_zone="Europe/Oslo")) == sorted([first, leap])
@@ -197,8 +227,17 @@ def test_export_holds_every_matching_row_in_the_users_time_zone(world):
     world.add("TRD", status=S.SENDING_FAILED)  # not staff's unit
     f = OverviewFilter(statuses={S.SENDING_FAILED}, time_zone="Europe/Oslo")
     rows = list(csv.reader(io.StringIO("".join(export_csv(world.db, world.staff, f)))))
-    assert rows == [list(EXPORT_COLUMNS),
-                    ['Hei, "Kari"\nNy linje; æøå', "+47 91 23 45 67", "2024-03-01 13:00:00", "Sending failed", "Oslo Sentrum", "yes"]]  # fmt: skip
+    assert rows == [
+        list(EXPORT_COLUMNS),
+        [
+            'Hei, "Kari"\nNy linje; æøå',
+            "+47 91 23 45 67",
+            "2024-03-01 13:00:00",
+            "Sending failed",
+            "Oslo Sentrum",
+            "yes",
+        ],
+    ]
 
 
 def test_export_streams_in_batches(world):
@@ -230,7 +269,9 @@ def test_exporting_many_rows_keeps_only_a_batch_in_memory(db):
     small, small_peak = _export_peak(db, kari, 100)
     big, big_peak = _export_peak(db, admin, 100)
     assert big > 4 * small > 200_000
-    assert big_peak < 1.5 * small_peak + 50_000, f"peak {big_peak:,} B for {big:,} chars, {small_peak:,} B for {small:,}"
+    assert big_peak < 1.5 * small_peak + 50_000, (
+        f"peak {big_peak:,} B for {big:,} chars, {small_peak:,} B for {small:,}"
+    )
     assert big_peak < big / 2, "the export must never hold the whole file in memory"
 
 

@@ -9,6 +9,7 @@ import time
 
 import pytest
 from sqlalchemy import func, select
+from support import require
 
 from sms_core.accounts import load_actor
 from sms_core.config import PROJECT_ROOT
@@ -20,7 +21,6 @@ from sms_core.models import SmsMessage, StatusEvent
 from sms_core.seed import seed_demo
 from sms_core.services import send_sms
 from sms_core.statuses import SmsStatus as S
-from support import require
 
 pytestmark = pytest.mark.pg_restart
 
@@ -43,15 +43,26 @@ def wait_until(check, timeout=30.0):
 
 
 def test_app_and_worker_survive_a_postgres_restart(pg_db, reliability):
-    require(bool(shutil.which("pg_ctlcluster")) and os.geteuid() == 0, "needs root and pg_ctlcluster to restart PostgreSQL")
+    require(
+        bool(shutil.which("pg_ctlcluster")) and os.geteuid() == 0, "needs root and pg_ctlcluster to restart PostgreSQL"
+    )
     seed_demo(pg_db, messages=0)
     staff = load_actor(pg_db, "staff")
     gateway = SimulatedGateway(OutcomeMix(0, 0, 0, 0), latency=0)
     watcher = get_change_watcher(pg_db)
-    env = {**os.environ, "DATABASE_URL": pg_db.url.render_as_string(hide_password=False),
-           "SMS_WEBHOOK_PORT": "0", "SMS_SIMULATED_LATENCY": "0.2"}  # fmt: skip
-    worker = subprocess.Popen([sys.executable, "-m", "sms_core", "worker"], cwd=PROJECT_ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    env = {
+        **os.environ,
+        "DATABASE_URL": pg_db.url.render_as_string(hide_password=False),
+        "SMS_WEBHOOK_PORT": "0",
+        "SMS_SIMULATED_LATENCY": "0.2",
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "sms_core", "worker"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     restarts = 0
     try:
         before = send_sms(pg_db, staff, text="before the outage", phone="+4741555123", gateway=gateway).message
@@ -71,11 +82,16 @@ def test_app_and_worker_survive_a_postgres_restart(pg_db, reliability):
         assert wait_until(lambda: watcher.version(staff.org_unit_ids) != epoch), "the change listener reconnected"
         with pg_db.session() as s:
             texts = list(s.scalars(select(SmsMessage.text)))
-            orphans = s.scalar(select(func.count()).select_from(SmsMessage).where(
-                ~select(StatusEvent.id).where(StatusEvent.message_id == SmsMessage.id).exists()))  # fmt: skip
+            orphans = s.scalar(
+                select(func.count())
+                .select_from(SmsMessage)
+                .where(~select(StatusEvent.id).where(StatusEvent.message_id == SmsMessage.id).exists())
+            )
         assert "during the outage" not in texts and orphans == 0
         assert get_message(pg_db, staff, before.id).status is S.ACCEPTED
-        reliability.record("PostgreSQL restart", faults_injected=restarts, messages_checked=len(texts), half_written=orphans)
+        reliability.record(
+            "PostgreSQL restart", faults_injected=restarts, messages_checked=len(texts), half_written=orphans
+        )
     finally:
         worker.terminate()
         worker.wait(timeout=10)

@@ -14,9 +14,10 @@ import socket
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from contextlib import contextmanager
 from itertools import groupby
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -61,9 +62,17 @@ class Outbox:
 
     def configure(self, sendsms_url: str, username: str, password: str, **env: str) -> Config:
         """The configuration a production worker would read from its environment."""
-        settings = {"SMS_GATEWAY": "kannel", "KANNEL_SENDSMS_URL": sendsms_url, "KANNEL_USERNAME": username,
-                    "KANNEL_PASSWORD": password, "KANNEL_TIMEOUT": "0.5", "SMS_SUBMIT_LEASE": "1",
-                    "SMS_STATUS_CHECK_TIMEOUT": "60", "SMS_PUBLIC_WEBHOOK_URL": self.webhook_url, **env}  # fmt: skip
+        settings = {
+            "SMS_GATEWAY": "kannel",
+            "KANNEL_SENDSMS_URL": sendsms_url,
+            "KANNEL_USERNAME": username,
+            "KANNEL_PASSWORD": password,
+            "KANNEL_TIMEOUT": "0.5",
+            "SMS_SUBMIT_LEASE": "1",
+            "SMS_STATUS_CHECK_TIMEOUT": "60",
+            "SMS_PUBLIC_WEBHOOK_URL": self.webhook_url,
+            **env,
+        }
         for name, value in settings.items():
             self.monkeypatch.setenv(name, value)
         config_module.get_config.cache_clear()
@@ -73,20 +82,24 @@ class Outbox:
         """Messages recorded for the worker to send, by their (unique) text."""
         staff = load_actor(self.db, "staff")
         texts = [f"Gateway fault test {i}" for i in range(count)]
-        return {text: send_sms(self.db, staff, text=text, phone="+4741555123", submit=False).message.id
-                for text in texts}  # fmt: skip
+        return {
+            text: send_sms(self.db, staff, text=text, phone="+4741555123", submit=False).message.id for text in texts
+        }
 
     def rows(self) -> dict[str, Row]:
         """Every message in the database (the demo seed has none of its own), by text."""
         with self.db.session() as s:
-            return {m.text: Row(m.id, m.status, m.gateway_error or "", m.dispatch_state)
-                    for m in s.scalars(select(SmsMessage))}  # fmt: skip
+            return {
+                m.text: Row(m.id, m.status, m.gateway_error or "", m.dispatch_state)
+                for m in s.scalars(select(SmsMessage))
+            }
 
     def history(self, message_id: int) -> list[S]:
         """The statuses a message went through, each once (buffered reports repeat a status)."""
         with self.db.session() as s:
-            events = s.scalars(select(StatusEvent.status).where(StatusEvent.message_id == message_id)
-                               .order_by(StatusEvent.id))  # fmt: skip
+            events = s.scalars(
+                select(StatusEvent.status).where(StatusEvent.message_id == message_id).order_by(StatusEvent.id)
+            )
             return [status for status, _ in groupby(events)]
 
 
@@ -156,28 +169,39 @@ def dispatch_all(outbox: Outbox, gateway: FaultAfter, config: Config) -> None:
     """Run the worker until nothing is left to dispatch, then for a lease more: a message the
     recovery or the sweep wrongly put back in the queue would be submitted again in that time."""
     with worker_running(outbox, gateway, config) as worker:
-        wait_until(lambda: all(r.dispatch_state not in UNSETTLED for r in outbox.rows().values()), 30,
-                   "the worker to dispatch every message")  # fmt: skip
+        wait_until(
+            lambda: all(r.dispatch_state not in UNSETTLED for r in outbox.rows().values()),
+            30,
+            "the worker to dispatch every message",
+        )
         time.sleep(worker.lease_seconds + 0.3)
     assert gateway.fault_error is None, f"injecting the fault failed: {gateway.fault_error!r}"
     assert gateway.faults_injected == 1
 
 
-def count_once_each(queued: dict[str, int], rows: dict[str, Row], submissions: Counter[str],
-                    reached: set[str]) -> dict[str, int]:  # fmt: skip
+def count_once_each(
+    queued: dict[str, int], rows: dict[str, Row], submissions: Counter[str], reached: set[str]
+) -> dict[str, int]:
     """The promise of DESIGN.md's quality bar, checked on the gateway's side: each message that
     reached the gateway was submitted exactly once, the others never, and every message has its row
     with dispatching finished.  Returns the figures for RELIABILITY.md."""
-    lost = [text for text, message_id in queued.items()
-            if text not in rows or rows[text].id != message_id or rows[text].dispatch_state in UNSETTLED]  # fmt: skip
+    lost = [
+        text
+        for text, message_id in queued.items()
+        if text not in rows or rows[text].id != message_id or rows[text].dispatch_state in UNSETTLED
+    ]
     duplicates = [text for text, n in submissions.items() if n > 1]
     assert lost == [], "every message has its row and was dispatched"
     assert len(rows) == len(queued), "no message was recorded that nobody sent"
     assert duplicates == [], "no message reached the gateway twice"
     assert set(submissions) == reached, "exactly the messages that reached the gateway were submitted"
     assert sum(submissions.values()) == len(reached)
-    return {"messages_checked": len(rows), "submissions": sum(submissions.values()),
-            "duplicates": len(duplicates), "lost": len(lost)}  # fmt: skip
+    return {
+        "messages_checked": len(rows),
+        "submissions": sum(submissions.values()),
+        "duplicates": len(duplicates),
+        "lost": len(lost),
+    }
 
 
 # -- a stand-in for Kannel that misbehaves on cue ----------------------------------------------
@@ -272,8 +296,9 @@ def test_gateway_going_down_mid_batch_fails_the_rest_with_the_connection_error(o
     for r in refused:
         assert r.status is S.SENDING_FAILED and r.status.resendable
         assert r.error == f"Could not send to Kannel at {kannel.sendsms_url}: connection refused"
-    reliability.record("Gateway faults", faults_injected=gateway.faults_injected, hit_by_fault=gateway.hit_by_fault,
-                       **figures)  # fmt: skip
+    reliability.record(
+        "Gateway faults", faults_injected=gateway.faults_injected, hit_by_fault=gateway.hit_by_fault, **figures
+    )
 
 
 # outcome_unknown: "Sending failed" saying the SMS may have gone out, so nothing may resubmit it.
@@ -281,16 +306,26 @@ def test_gateway_going_down_mid_batch_fails_the_rest_with_the_connection_error(o
     ("answer", "outcome_unknown", "error"),
     [
         pytest.param(SILENT, True, "no answer within 0.3 s", id="timeout"),
-        pytest.param(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 15\r\n\r\nInternal error.",
-                     False, "Kannel answered HTTP 500: Internal error.", id="http-500"),
-        pytest.param(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 30\r\n\r\n"
-                     b"<html>Welcome to nginx!</html>", True, "Unexpected answer", id="http-200-nonsense"),
-        pytest.param(b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n", True, "'SSH-2.0-OpenSSH_9.2p1 Debian-2' is not HTTP",
-                     id="not-http"),
+        pytest.param(
+            b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 15\r\n\r\nInternal error.",
+            False,
+            "Kannel answered HTTP 500: Internal error.",
+            id="http-500",
+        ),
+        pytest.param(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 30\r\n\r\n<html>Welcome to nginx!</html>",
+            True,
+            "Unexpected answer",
+            id="http-200-nonsense",
+        ),
+        pytest.param(
+            b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n", True, "'SSH-2.0-OpenSSH_9.2p1 Debian-2' is not HTTP", id="not-http"
+        ),
     ],
-)  # fmt: skip
-def test_gateway_misbehaving_mid_batch_ends_in_the_mapped_status(outbox, fake_kannel, reliability, answer,
-                                                                  outcome_unknown, error):  # fmt: skip
+)
+def test_gateway_misbehaving_mid_batch_ends_in_the_mapped_status(
+    outbox, fake_kannel, reliability, answer, outcome_unknown, error
+):
     def gateway_misbehaves():
         fake_kannel.answer = answer
 
@@ -311,8 +346,9 @@ def test_gateway_misbehaving_mid_batch_ends_in_the_mapped_status(outbox, fake_ka
         assert r.error.startswith(OUTCOME_UNKNOWN) is outcome_unknown, r.error
         assert error in r.error, r.error
         assert r.error.isprintable() and ".." not in r.error, r.error  # people read it as the reason
-    reliability.record("Gateway faults", faults_injected=gateway.faults_injected, hit_by_fault=gateway.hit_by_fault,
-                       **figures)  # fmt: skip
+    reliability.record(
+        "Gateway faults", faults_injected=gateway.faults_injected, hit_by_fault=gateway.hit_by_fault, **figures
+    )
 
 
 @pytest.mark.kannel
@@ -321,8 +357,9 @@ def test_smsc_disconnected_mid_batch_times_out_then_delivers_once_when_back(outb
         kannel.wait_received(HANDED_OVER)
         kannel.stop_fakesmsc()
 
-    config = outbox.configure(kannel.sendsms_url, kannel.username, kannel.password,
-                              SMS_STATUS_CHECK_TIMEOUT=str(STATUS_CHECK_WINDOW))  # fmt: skip
+    config = outbox.configure(
+        kannel.sendsms_url, kannel.username, kannel.password, SMS_STATUS_CHECK_TIMEOUT=str(STATUS_CHECK_WINDOW)
+    )
     gateway = FaultAfter(build_gateway(config), HANDED_OVER, smsc_disconnects)
     queued = outbox.queue(MESSAGES)
 
@@ -330,8 +367,11 @@ def test_smsc_disconnected_mid_batch_times_out_then_delivers_once_when_back(outb
         return sum(r.status is status for r in outbox.rows().values())
 
     with worker_running(outbox, gateway, config) as worker:
-        wait_until(lambda: count(S.STATUS_CHECK_TIMEOUT) == MESSAGES - HANDED_OVER, STATUS_CHECK_WINDOW + 15,
-                   "the messages stranded in Kannel to time out")  # fmt: skip
+        wait_until(
+            lambda: count(S.STATUS_CHECK_TIMEOUT) == MESSAGES - HANDED_OVER,
+            STATUS_CHECK_WINDOW + 15,
+            "the messages stranded in Kannel to time out",
+        )
         stranded = {text for text, r in outbox.rows().items() if r.status is S.STATUS_CHECK_TIMEOUT}
         assert count(S.RECEIVED) == HANDED_OVER
         assert len(kannel.fakesmsc_received()) == HANDED_OVER, "nothing reached the phones while the SMSC was away"
@@ -346,5 +386,6 @@ def test_smsc_disconnected_mid_batch_times_out_then_delivers_once_when_back(outb
     assert len(stranded) == gateway.hit_by_fault
     for text in stranded:  # DESIGN.md: a late "delivered" report still moves it to Received
         assert outbox.history(rows[text].id) == [S.UNKNOWN, S.ACCEPTED, S.STATUS_CHECK_TIMEOUT, S.RECEIVED]
-    reliability.record("Gateway faults", faults_injected=gateway.faults_injected, hit_by_fault=gateway.hit_by_fault,
-                       **figures)  # fmt: skip
+    reliability.record(
+        "Gateway faults", faults_injected=gateway.faults_injected, hit_by_fault=gateway.hit_by_fault, **figures
+    )

@@ -116,20 +116,26 @@ def p95(values: list[float]) -> float:
 
 def unsettled(db, run: str) -> int:
     with db.session() as s:
-        return s.scalar(select(func.count()).select_from(SmsMessage).where(
-            SmsMessage.text.like(f"load {run} %"), SmsMessage.dispatch_state.in_(UNSETTLED)))  # fmt: skip
+        return s.scalar(
+            select(func.count())
+            .select_from(SmsMessage)
+            .where(SmsMessage.text.like(f"load {run} %"), SmsMessage.dispatch_state.in_(UNSETTLED))
+        )
 
 
 def test_dashboards_and_sends_under_load(pg_db, reliability):
     seed_demo(pg_db, messages=HISTORY)
     staff = load_actor(pg_db, "staff")
-    gateway = SimulatedGateway(OutcomeMix(0, 0, 0, 0), latency=0.5, seed=3,
-                               report_sink=lambda *report: apply_delivery_report(pg_db, *report))  # fmt: skip
+    gateway = SimulatedGateway(
+        OutcomeMix(0, 0, 0, 0), latency=0.5, seed=3, report_sink=lambda *report: apply_delivery_report(pg_db, *report)
+    )
     stop_worker = start_in_background(pg_db, gateway)
     sessions = sessions_for(pg_db)
     stop_sessions = threading.Event()
-    pollers = [threading.Thread(target=s.poll, args=(pg_db, stop_sessions, TICK * i / SESSIONS), daemon=True)
-               for i, s in enumerate(sessions)]  # fmt: skip
+    pollers = [
+        threading.Thread(target=s.poll, args=(pg_db, stop_sessions, TICK * i / SESSIONS), daemon=True)
+        for i, s in enumerate(sessions)
+    ]
     run = uuid.uuid4().hex[:6]
     send_errors: list[str] = []
     refused: list[str] = []
@@ -137,8 +143,15 @@ def test_dashboards_and_sends_under_load(pg_db, reliability):
     def send(i: int) -> None:
         text = f"load {run} {i}"
         try:
-            result = send_sms(pg_db, staff, text=text, phone="+4741555123", idempotency_key=f"load-{run}-{i}",
-                              gateway=gateway, submit=i % 2 == 0)  # odd ones wait for the worker
+            result = send_sms(
+                pg_db,
+                staff,
+                text=text,
+                phone="+4741555123",
+                idempotency_key=f"load-{run}-{i}",
+                gateway=gateway,
+                submit=i % 2 == 0,
+            )  # odd ones wait for the worker
             if not result.ok:
                 refused.append(f"{text}: {result.summary}")
         except Exception as exc:
@@ -169,10 +182,24 @@ def test_dashboards_and_sends_under_load(pg_db, reliability):
     assert session_errors == [] and send_errors == [] and refused == []
     assert unsettled(pg_db, run) == 0, "every queued send was dispatched"
     with pg_db.session() as s:
-        rows = Counter(dict(s.execute(select(SmsMessage.text, func.count()).where(SmsMessage.text.like(f"load {run} %"))
-                                      .group_by(SmsMessage.text)).all()))  # fmt: skip
-        statuses = Counter(dict(s.execute(select(SmsMessage.status, func.count()).where(SmsMessage.text.like(f"load {run} %"))
-                                          .group_by(SmsMessage.status)).all()))  # fmt: skip
+        rows = Counter(
+            dict(
+                s.execute(
+                    select(SmsMessage.text, func.count())
+                    .where(SmsMessage.text.like(f"load {run} %"))
+                    .group_by(SmsMessage.text)
+                ).all()
+            )
+        )
+        statuses = Counter(
+            dict(
+                s.execute(
+                    select(SmsMessage.status, func.count())
+                    .where(SmsMessage.text.like(f"load {run} %"))
+                    .group_by(SmsMessage.status)
+                ).all()
+            )
+        )
     sent = {f"load {run} {i}" for i in range(total)}
     assert set(rows) == sent and set(rows.values()) == {1}, "every send is exactly one row"
     # Ours only: the worker also dispatches what the seeded history left queued.
@@ -185,11 +212,23 @@ def test_dashboards_and_sends_under_load(pg_db, reliability):
     assert all(s.reads > 1 for s in watching_oslo), "open overviews followed the new messages"
     timings = [t for s in sessions for t in s.timings_ms]
     overview_p95 = p95(timings)
-    print(f"\nsessions={SESSIONS} sends={total} in {send_seconds:.1f}s queries={len(timings)} "
-          f"p95={overview_p95:.1f}ms max={max(timings):.1f}ms ticks={sum(s.ticks for s in sessions)} "
-          f"reads={sum(s.reads for s in sessions)}")  # fmt: skip
+    print(
+        f"\nsessions={SESSIONS} sends={total} in {send_seconds:.1f}s queries={len(timings)} "
+        f"p95={overview_p95:.1f}ms max={max(timings):.1f}ms ticks={sum(s.ticks for s in sessions)} "
+        f"reads={sum(s.reads for s in sessions)}"
+    )
     assert overview_p95 <= P95_BOUND_MS, f"overview queries p95 {overview_p95:.0f} ms under load"
-    reliability.record("Load", sessions=len(sessions), seconds=round(SECONDS), history=HISTORY, sends=total,
-                       sends_per_second=round(total / send_seconds, 1), errors=len(session_errors) + len(send_errors),
-                       overview_queries=len(timings), overview_p95_ms=round(overview_p95, 1),
-                       messages_checked=len(rows), lost=lost, duplicates=duplicates)  # fmt: skip
+    reliability.record(
+        "Load",
+        sessions=len(sessions),
+        seconds=round(SECONDS),
+        history=HISTORY,
+        sends=total,
+        sends_per_second=round(total / send_seconds, 1),
+        errors=len(session_errors) + len(send_errors),
+        overview_queries=len(timings),
+        overview_p95_ms=round(overview_p95, 1),
+        messages_checked=len(rows),
+        lost=lost,
+        duplicates=duplicates,
+    )

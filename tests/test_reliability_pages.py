@@ -14,9 +14,10 @@ import csv
 import io
 import re
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from conftest import app_on
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -24,6 +25,7 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Dataframe
 from streamlit.util import calc_hash
+from test_app_shell import APP, menu
 
 from sms_core.accounts import load_actor, unit_id_by_code, units_of
 from sms_core.consent import register_consent
@@ -33,8 +35,6 @@ from sms_core.queries import Sort
 from sms_core.settings import SENDING_ENABLED, change_setting
 from sms_core.statuses import STATUS_LABELS
 from sms_core.statuses import SmsStatus as S
-from conftest import app_on
-from test_app_shell import APP, menu
 
 AREA = "Bad input and access (pages)"
 PAGES = {  # url path: (title, permission), as in app.py
@@ -75,8 +75,15 @@ def click(at: AppTest, label: str) -> AppTest:
 
 # Where Streamlit shows a string as plain text; every other string it reads as Markdown (body,
 # label, help, caption, toast, …).  (proto type, top-level field); "*" for every field.
-PLAIN_TEXT = {("Selectbox", "options"), ("MultiSelect", "options"), ("TextInput", "default"),
-              ("TextInput", "value"), ("BidiComponent", "*"), ("VegaLiteChart", "*"), ("Dataframe", "*")}  # fmt: skip
+PLAIN_TEXT = {
+    ("Selectbox", "options"),
+    ("MultiSelect", "options"),
+    ("TextInput", "default"),
+    ("TextInput", "value"),
+    ("BidiComponent", "*"),
+    ("VegaLiteChart", "*"),
+    ("Dataframe", "*"),
+}
 
 
 def _strings(message, path=()):
@@ -138,17 +145,80 @@ def shown_as_written(markdown: str, text: str) -> bool:
 READ = ("text", "phone", "from", "to", "status", "unit", "resent", "sort", "contact")  # the overview's
 UNREAD = ("page", "message", "id", "period", "units", "q", "dr_period", "contacts_query", "embed")  # nobody's
 NASTY_VALUES = [
-    "", " ", "\t\n", "-1", "0", "-0", "+1", "1.0", "1e9", "0x1F", "²", "١", "٣٧", "𝟙", str(2**63 - 1), str(2**63),
-    str(10**40), "-99999999999999999999", "\x00", "a\x00b", "\x01\x07\x1b[31m\x7f", "\u202eevil\u202c",
-    "\u200f\u200e\u200b", "\ufeff", "😊" * 40, "x" * 5000, "<script>alert(1)</script>",
-    "<img src=x onerror=alert(1)>", "**bold** _it_ `code` ~~gone~~", "[link](https://evil.example)",
-    "![pixel](https://evil.example/p.png)", "$x^2$", ":red[red] :material/home: :smile:", "# heading",
-    "- item\n- item", "1. item", "> quote", "|a|b|\n|-|-|", "&lt;b&gt; &amp; &#60;", "\\*", "line\r\nbreak",
-    "'; DROP TABLE sms_messages; --", "' OR '1'='1", "%", "_", "%_\\", "all", "ALL", " all ", "yes", " No ",
-    "maybe", "sent_on_desc", "STATUS_ASC", "sideways", "Received", "received", "Sending failed", "2026-02-30",
-    "2026-13-01", "0001-01-01", "9999-12-31", "20260101", "2026-W01-1", "2026-01-01T00:00", "2026-1-1",
-    "None", "null", "NaN", "inf", "[]", "{}", "true",
-]  # fmt: skip
+    "",
+    " ",
+    "\t\n",
+    "-1",
+    "0",
+    "-0",
+    "+1",
+    "1.0",
+    "1e9",
+    "0x1F",
+    "²",
+    "١",
+    "٣٧",
+    "𝟙",
+    str(2**63 - 1),
+    str(2**63),
+    str(10**40),
+    "-99999999999999999999",
+    "\x00",
+    "a\x00b",
+    "\x01\x07\x1b[31m\x7f",
+    "\u202eevil\u202c",
+    "\u200f\u200e\u200b",
+    "\ufeff",
+    "😊" * 40,
+    "x" * 5000,
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "**bold** _it_ `code` ~~gone~~",
+    "[link](https://evil.example)",
+    "![pixel](https://evil.example/p.png)",
+    "$x^2$",
+    ":red[red] :material/home: :smile:",
+    "# heading",
+    "- item\n- item",
+    "1. item",
+    "> quote",
+    "|a|b|\n|-|-|",
+    "&lt;b&gt; &amp; &#60;",
+    "\\*",
+    "line\r\nbreak",
+    "'; DROP TABLE sms_messages; --",
+    "' OR '1'='1",
+    "%",
+    "_",
+    "%_\\",
+    "all",
+    "ALL",
+    " all ",
+    "yes",
+    " No ",
+    "maybe",
+    "sent_on_desc",
+    "STATUS_ASC",
+    "sideways",
+    "Received",
+    "received",
+    "Sending failed",
+    "2026-02-30",
+    "2026-13-01",
+    "0001-01-01",
+    "9999-12-31",
+    "20260101",
+    "2026-W01-1",
+    "2026-01-01T00:00",
+    "2026-1-1",
+    "None",
+    "null",
+    "NaN",
+    "inf",
+    "[]",
+    "{}",
+    "true",
+]
 VALUES = st.one_of(
     st.sampled_from(NASTY_VALUES),
     st.sampled_from(NASTY_VALUES),  # twice as likely as each of the others
@@ -161,11 +231,20 @@ VALUES = st.one_of(
 LINKS = st.fixed_dictionaries({name: st.lists(VALUES, max_size=3) for name in READ + UNREAD})
 # Links that once broke a page, tried on every run before the generated ones.
 BROKE = [
-    ("sms-messages", {"contact": [str(10**40)], "text": ["a\x00b"], "unit": ["١", "<img src=x onerror=alert(1)>"],
-                      "sort": ["[click](https://evil.example)"], "from": ["&lt;b&gt;"], "status": ["**Received**"]}),
+    (
+        "sms-messages",
+        {
+            "contact": [str(10**40)],
+            "text": ["a\x00b"],
+            "unit": ["١", "<img src=x onerror=alert(1)>"],
+            "sort": ["[click](https://evil.example)"],
+            "from": ["&lt;b&gt;"],
+            "status": ["**Received**"],
+        },
+    ),
     ("sms-messages", {"contact": ["²"], "unit": ["²"]}),
     ("sms-contacts", {"contact": [str(2**63)]}),
-]  # fmt: skip
+]
 
 
 @pytest.fixture
@@ -200,8 +279,10 @@ def check_overview_link(at: AppTest, db, username: str, link: dict[str, list[str
     for value in statuses:
         if value not in STATUS_LABELS:
             warned(value)
-    for name, key, choices in (("resent", "ov_resent", {"yes": "yes", "no": "no"}),
-                               ("sort", "ov_sort", {s.value: s for s in Sort})):  # fmt: skip
+    for name, key, choices in (
+        ("resent", "ov_resent", {"yes": "yes", "no": "no"}),
+        ("sort", "ov_sort", {s.value: s for s in Sort}),
+    ):
         if link.get(name):
             value = link[name][-1]
             if value.strip().lower() in choices:
@@ -238,10 +319,18 @@ def test_no_link_breaks_a_page(app_db, reliability):
     it can and says, quoting each value as written, what it ignored."""
     tried: Counter = Counter()
 
-    @given(url_path=st.sampled_from(["sms-messages"] * 4 + list(PAGES)), username=st.sampled_from(USERS),
-           link=LINKS, search=VALUES)  # fmt: skip
-    @settings(max_examples=100, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])  # fmt: skip
+    @given(
+        url_path=st.sampled_from(["sms-messages"] * 4 + list(PAGES)),
+        username=st.sampled_from(USERS),
+        link=LINKS,
+        search=VALUES,
+    )
+    @settings(
+        max_examples=100,
+        deadline=None,
+        phases=[Phase.explicit, Phase.reuse, Phase.generate],
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
     # Not shrunk: a run takes a tenth of a second, so shrinking would take minutes, and each
     # assertion already names the value it is about.
     @example(url_path=BROKE[0][0], username="staff", link=BROKE[0][1], search="")
@@ -262,8 +351,13 @@ def test_no_link_breaks_a_page(app_db, reliability):
 
     one_link()
     assert tried["links"] >= 100 and tried["values_warned_about"] > 0
-    reliability.record(AREA, cases=tried["links"], link_values=tried["values"],
-                       values_warned_about=tried["values_warned_about"], backend=app_db.engine.dialect.name)  # fmt: skip
+    reliability.record(
+        AREA,
+        cases=tried["links"],
+        link_values=tried["values"],
+        values_warned_about=tried["values_warned_about"],
+        backend=app_db.engine.dialect.name,
+    )
 
 
 # ---- 2. stored text is shown as text ---------------------------------------------------------
@@ -298,9 +392,17 @@ def nasty_contact(app_env) -> int:
         contact.phones.append(ContactPhone(number=NUMBER, label=STORED["phone label"]))
         s.add(contact)
         s.flush()
-        s.add(SmsMessage(text=STORED["message text"], phone=NUMBER, contact_id=contact.id, org_unit_id=osl,
-                         status=S.SENDING_FAILED, gateway_error=STORED["gateway error"],
-                         sent_on=datetime.now(timezone.utc) - timedelta(minutes=1)))  # fmt: skip
+        s.add(
+            SmsMessage(
+                text=STORED["message text"],
+                phone=NUMBER,
+                contact_id=contact.id,
+                org_unit_id=osl,
+                status=S.SENDING_FAILED,
+                gateway_error=STORED["gateway error"],
+                sent_on=datetime.now(UTC) - timedelta(minutes=1),
+            )
+        )
         contact_id, phone_id = contact.id, contact.phones[0].id
     admin = load_actor(app_env, "admin")
     register_consent(app_env, admin, phone_id, STORED["consent source"])
@@ -311,7 +413,7 @@ def nasty_contact(app_env) -> int:
 def record_shown(at: AppTest, where: str, seen: set, counts: Counter) -> None:
     """Every string of this run that holds stored text must show it as written: unchanged where
     Streamlit shows plain text; escaped, and never with HTML allowed, where it reads Markdown."""
-    for element, kind, field, text, markdown, allow_html in shown_strings(at):
+    for element, _kind, field, text, markdown, allow_html in shown_strings(at):
         if MARK not in text:
             continue
         rest = text
@@ -321,7 +423,9 @@ def record_shown(at: AppTest, where: str, seen: set, counts: Counter) -> None:
                 seen.add((name, where, element))
                 counts["strings"] += 1
         assert not (markdown and allow_html), f"{element}.{field} lets HTML through: {text!r}"
-        assert MARK not in rest, f"{element}.{field} ({'Markdown' if markdown else 'text'}) changes stored text: {text!r}"
+        assert MARK not in rest, (
+            f"{element}.{field} ({'Markdown' if markdown else 'text'}) changes stored text: {text!r}"
+        )
 
 
 def test_stored_text_is_shown_as_written_on_every_page(nasty_contact, reliability):
@@ -358,23 +462,34 @@ def test_stored_text_is_shown_as_written_on_every_page(nasty_contact, reliabilit
         record_shown(open_app("admin", url_path), where, seen, counts)
 
     expected = {
-        ("message text", "overview", "Dataframe"), ("message text", "overview", "Markdown"),
-        ("gateway error", "overview", "Caption"), ("gateway error", "delivery rates", "PageLink"),
-        ("contact name", "overview", "Caption"), ("contact name", "overview", "Subheader"),
-        ("contact name", "send dialog", "Caption"), ("contact name", "send dialog, number typed", "Caption"),
+        ("message text", "overview", "Dataframe"),
+        ("message text", "overview", "Markdown"),
+        ("gateway error", "overview", "Caption"),
+        ("gateway error", "delivery rates", "PageLink"),
+        ("contact name", "overview", "Caption"),
+        ("contact name", "overview", "Subheader"),
+        ("contact name", "send dialog", "Caption"),
+        ("contact name", "send dialog, number typed", "Caption"),
         ("contact name", "contacts", "Subheader"),
-        ("contact name", "contacts", "Dataframe"), ("contact e-mail", "contacts", "Caption"),
-        ("phone label", "contacts", "Markdown"), ("phone label", "send dialog", "Selectbox"),
+        ("contact name", "contacts", "Dataframe"),
+        ("contact e-mail", "contacts", "Caption"),
+        ("phone label", "contacts", "Markdown"),
+        ("phone label", "send dialog", "Selectbox"),
         ("consent source", "contacts", "Markdown"),
-        ("standard text title", "standard texts", "Subheader"), ("standard text title", "standard texts", "Toast"),
+        ("standard text title", "standard texts", "Subheader"),
+        ("standard text title", "standard texts", "Toast"),
         ("standard text title", "standard texts", "Dataframe"),
-        ("standard text title", "send dialog", "Button"), ("standard text body", "standard texts", "Dataframe"),
+        ("standard text title", "send dialog", "Button"),
+        ("standard text body", "standard texts", "Dataframe"),
         ("standard text body", "send dialog", "Button"),
-        ("org. unit name", "overview", "Dataframe"), ("org. unit name", "overview", "Caption"),
-        ("org. unit name", "delivery rates", "Markdown"), ("org. unit name", "settings", "Markdown"),
-        ("user name", "contacts", "Markdown"), ("user name", "settings", "Caption"),
+        ("org. unit name", "overview", "Dataframe"),
+        ("org. unit name", "overview", "Caption"),
+        ("org. unit name", "delivery rates", "Markdown"),
+        ("org. unit name", "settings", "Markdown"),
+        ("user name", "contacts", "Markdown"),
+        ("user name", "settings", "Caption"),
         ("user name", "standard texts", "Dataframe"),
-    }  # fmt: skip
+    }
     assert expected <= seen, f"not drawn where expected: {sorted(expected - seen)}"
     reliability.record(AREA, cases=len(seen), stored_texts=len(STORED), strings_checked=counts["strings"])
 
@@ -392,9 +507,15 @@ def oslo_secret(app_env):
         contact.phones.append(ContactPhone(number="+4790000001", label="Mobile"))
         s.add(contact)
         s.flush()
-        message = SmsMessage(text=SECRET, phone="+4790000001", contact_id=contact.id,
-                             org_unit_id=unit_id_by_code(app_env, "OSL"), status=S.SENDING_FAILED,
-                             gateway_error="Secret gateway error", sent_on=datetime.now(timezone.utc))  # fmt: skip
+        message = SmsMessage(
+            text=SECRET,
+            phone="+4790000001",
+            contact_id=contact.id,
+            org_unit_id=unit_id_by_code(app_env, "OSL"),
+            status=S.SENDING_FAILED,
+            gateway_error="Secret gateway error",
+            sent_on=datetime.now(UTC),
+        )
         s.add(message)
         s.flush()
         return message.id, contact.id
@@ -402,9 +523,18 @@ def oslo_secret(app_env):
 
 def add_messages(db, unit_id: str, count: int, status: S, **fields) -> None:
     with db.session() as s:
-        sent_on = datetime.now(timezone.utc) - timedelta(hours=1)
-        s.add_all(SmsMessage(text="Sent elsewhere", phone="+4790000002", org_unit_id=int(unit_id), status=status,
-                             sent_on=sent_on, **fields) for _ in range(count))  # fmt: skip
+        sent_on = datetime.now(UTC) - timedelta(hours=1)
+        s.add_all(
+            SmsMessage(
+                text="Sent elsewhere",
+                phone="+4790000002",
+                org_unit_id=int(unit_id),
+                status=status,
+                sent_on=sent_on,
+                **fields,
+            )
+            for _ in range(count)
+        )
 
 
 def everything_shown(at: AppTest) -> str:
@@ -416,8 +546,9 @@ def grant(db, role: str, permission: Permission) -> None:
         s.add(RolePermission(role=role, permission=permission.value))
 
 
-def test_the_overview_shows_counts_and_exports_nothing_of_another_units_messages(app_env, oslo_secret, monkeypatch,
-                                                                                 reliability):  # fmt: skip
+def test_the_overview_shows_counts_and_exports_nothing_of_another_units_messages(
+    app_env, oslo_secret, monkeypatch, reliability
+):
     """kari (Trondheim only) with links naming Oslo's unit, the message's id and its contact: no
     row, no count, no detail, no export; a forged selection of it reads exactly like one of a
     message that does not exist.  The administrator, who belongs to Oslo, does see it."""
@@ -450,15 +581,21 @@ def test_the_overview_shows_counts_and_exports_nothing_of_another_units_messages
 
     hidden = open_app("kari", "sms-messages", state={"ov_selected": message_id})  # a forged selection
     missing = open_app("kari", "sms-messages", state={"ov_selected": 987_654_321})
-    assert [e.value.replace(str(message_id), "N") for e in hidden.error] == \
-           [e.value.replace("987654321", "N") for e in missing.error] != []  # fmt: skip
+    assert (
+        [e.value.replace(str(message_id), "N") for e in hidden.error]
+        == [e.value.replace("987654321", "N") for e in missing.error]
+        != []
+    )
     assert SECRET not in everything_shown(hidden)
     checked["forged selections"] += 2
 
     admin = open_app("admin", "sms-messages", {"contact": str(contact_id), "unit": "all"})
-    assert list(admin.dataframe[0].value["Text"]) == [SECRET] and "1 message matches." in [c.value for c in admin.caption]
-    reliability.record(AREA, cases=sum(checked.values()), links=checked["links"],
-                       forged_selections=checked["forged selections"])  # fmt: skip
+    assert list(admin.dataframe[0].value["Text"]) == [SECRET] and "1 message matches." in [
+        c.value for c in admin.caption
+    ]
+    reliability.record(
+        AREA, cases=sum(checked.values()), links=checked["links"], forged_selections=checked["forged selections"]
+    )
 
 
 def test_other_pages_show_nothing_of_another_units_messages(app_env, oslo_secret, reliability):
@@ -468,8 +605,12 @@ def test_other_pages_show_nothing_of_another_units_messages(app_env, oslo_secret
     to no unit: every user may find a contact, but not the messages sent to them.)"""
     message_id, contact_id = oslo_secret
     ids = {code: str(unit_id_by_code(app_env, code)) for code in ("OSL", "BGN", "TRD", "SVG", "TOS")}
-    outside = {"unit": [ids["OSL"], ids["BGN"]], "id": str(message_id), "message": str(message_id),
-               "contact": str(contact_id)}  # fmt: skip
+    outside = {
+        "unit": [ids["OSL"], ids["BGN"]],
+        "id": str(message_id),
+        "message": str(message_id),
+        "contact": str(contact_id),
+    }
     checked = Counter()
 
     at = open_app("kari", "sms-contacts", outside, {"contacts_query": "Olga", "contacts_selected": contact_id})
@@ -526,7 +667,13 @@ def test_every_page_refuses_a_user_without_its_permission(app_env, oslo_secret, 
     unit, message and contact ids in the link — answers with the refusal and the title only: no
     table, figure, chart, link or button.  Last, a user left with no permission at all."""
     message_id, contact_id = oslo_secret
-    link = {"unit": "all", "id": str(message_id), "message": str(message_id), "contact": str(contact_id), "text": SECRET}
+    link = {
+        "unit": "all",
+        "id": str(message_id),
+        "message": str(message_id),
+        "contact": str(contact_id),
+        "text": SECRET,
+    }
     checked = Counter()
 
     def every_page(username: str) -> None:
@@ -538,8 +685,9 @@ def test_every_page_refuses_a_user_without_its_permission(app_env, oslo_secret, 
                 checked["allowed"] += 1
                 continue
             assert title not in menu(at) and [t.value for t in at.title] == [title], (username, url_path)
-            assert [e.value for e in at.error] == [f"You do not have permission to {permission.label}. "
-                                                   "If you need it, contact support."]  # fmt: skip
+            assert [e.value for e in at.error] == [
+                f"You do not have permission to {permission.label}. If you need it, contact support."
+            ]
             assert not (at.dataframe or at.metric or at.get("vega_lite_chart") or at.page_link or at.button)
             assert SECRET not in everything_shown(at)
             checked["refused"] += 1
@@ -552,5 +700,6 @@ def test_every_page_refuses_a_user_without_its_permission(app_env, oslo_secret, 
     assert menu(open_app("kari")) == []
     assert "do not have permission to use any SMS page" in open_app("kari", "home").info[0].value
     assert checked["refused"] > 0 and checked["allowed"] > 0
-    reliability.record(AREA, cases=checked["refused"] + checked["allowed"], refused=checked["refused"],
-                       allowed=checked["allowed"])  # fmt: skip
+    reliability.record(
+        AREA, cases=checked["refused"] + checked["allowed"], refused=checked["refused"], allowed=checked["allowed"]
+    )

@@ -27,9 +27,21 @@ def accepted_messages(db, count: int) -> list[tuple[int, str]]:
     """Messages as the gateway accepted them, inserted in bulk (the flood is what is tested)."""
     staff = load_actor(db, "staff")
     now = utcnow()
-    rows = [dict(text=f"flood {i}", phone="+4741555123", org_unit_id=staff.current_org_unit_id, sent_on=now,
-                 status=S.ACCEPTED, segments=1, dispatch_state=DispatchState.SUBMITTED, submitted_at=now,
-                 dlr_token=f"token-{i}-{random.random()}", updated_at=now) for i in range(count)]  # fmt: skip
+    rows = [
+        dict(
+            text=f"flood {i}",
+            phone="+4741555123",
+            org_unit_id=staff.current_org_unit_id,
+            sent_on=now,
+            status=S.ACCEPTED,
+            segments=1,
+            dispatch_state=DispatchState.SUBMITTED,
+            submitted_at=now,
+            dlr_token=f"token-{i}-{random.random()}",
+            updated_at=now,
+        )
+        for i in range(count)
+    ]
     with db.session() as s:
         s.execute(insert(SmsMessage), rows)
         return [(m.id, m.dlr_token) for m in s.scalars(select(SmsMessage).where(SmsMessage.text.like("flood %")))]
@@ -58,7 +70,9 @@ def test_ten_thousand_shuffled_reports(pg_db, reliability):
     def post(report):
         message_id, kind, token, _ = report
         try:
-            with urllib.request.urlopen(f"{base}?{urlencode({'id': message_id, 'token': token, 'type': kind})}", timeout=30) as r:
+            with urllib.request.urlopen(
+                f"{base}?{urlencode({'id': message_id, 'token': token, 'type': kind})}", timeout=30
+            ) as r:
                 return r.status
         except urllib.error.HTTPError as exc:
             return exc.code
@@ -85,9 +99,16 @@ def test_ten_thousand_shuffled_reports(pg_db, reliability):
         assert finals_applied[message_id] == 1  # replays, contradictions and forgeries added nothing
         assert all_events[message_id] <= 2  # plus "buffered" when it came before the final word
     agreed = sum(final[m] is FINAL[arrival[m]] for m, _ in messages)
-    reliability.record("Webhook flood", reports=len(reports), messages_checked=len(messages),
-                       forgeries_refused=answers[403], reports_per_second=round(len(reports) / elapsed),
-                       duplicates=sum(n > 1 for n in finals_applied.values()),
-                       lost=sum(final[m] not in FINAL.values() for m, _ in messages))  # fmt: skip
-    print(f"\nreports={len(reports)} forged={forged} per_second={len(reports) / elapsed:.0f} "
-          f"first_arrival_won={agreed}/{len(messages)}")  # fmt: skip
+    reliability.record(
+        "Webhook flood",
+        reports=len(reports),
+        messages_checked=len(messages),
+        forgeries_refused=answers[403],
+        reports_per_second=round(len(reports) / elapsed),
+        duplicates=sum(n > 1 for n in finals_applied.values()),
+        lost=sum(final[m] not in FINAL.values() for m, _ in messages),
+    )
+    print(
+        f"\nreports={len(reports)} forged={forged} per_second={len(reports) / elapsed:.0f} "
+        f"first_arrival_won={agreed}/{len(messages)}"
+    )

@@ -13,6 +13,7 @@ from collections import Counter
 
 import pytest
 from sqlalchemy import func, select
+from support import free_ports
 
 from sms_core.accounts import load_actor
 from sms_core.config import PROJECT_ROOT
@@ -22,7 +23,6 @@ from sms_core.seed import seed_demo
 from sms_core.services import send_sms
 from sms_core.statuses import SmsStatus as S
 from sms_core.worker import webhook_server
-from support import free_ports
 
 pytestmark = pytest.mark.kannel
 KILLS = int(os.environ.get("RELIABILITY_KILLS", "100"))
@@ -39,8 +39,13 @@ class WorkerPool:
 
     def _start(self) -> subprocess.Popen:
         env = {**self.env, "SMS_WEBHOOK_PORT": str(free_ports()[0])}
-        return subprocess.Popen([sys.executable, "-m", "sms_core", "worker"], cwd=PROJECT_ROOT, env=env,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+        return subprocess.Popen(
+            [sys.executable, "-m", "sms_core", "worker"],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     def kill_one(self, rng: random.Random) -> None:
         index = rng.randrange(len(self.processes))
@@ -61,8 +66,13 @@ class WorkerPool:
 
 def unsettled(db) -> int:
     with db.session() as s:
-        return s.scalar(select(func.count()).select_from(SmsMessage).where(
-            SmsMessage.dispatch_state.in_([DispatchState.QUEUED, DispatchState.CLAIMED, DispatchState.SUBMITTING])))  # fmt: skip
+        return s.scalar(
+            select(func.count())
+            .select_from(SmsMessage)
+            .where(
+                SmsMessage.dispatch_state.in_([DispatchState.QUEUED, DispatchState.CLAIMED, DispatchState.SUBMITTING])
+            )
+        )
 
 
 def test_killed_workers_never_send_twice_and_lose_nothing(pg_db, kannel, reliability):
@@ -70,13 +80,20 @@ def test_killed_workers_never_send_twice_and_lose_nothing(pg_db, kannel, reliabi
     staff = load_actor(pg_db, "staff")
     webhook = webhook_server(pg_db, 0, "127.0.0.1")
     threading.Thread(target=webhook.serve_forever, daemon=True).start()
-    pool = WorkerPool({
-        **os.environ, "DATABASE_URL": pg_db.url.render_as_string(hide_password=False), "SMS_GATEWAY": "kannel",
-        "KANNEL_SENDSMS_URL": kannel.sendsms_url, "KANNEL_USERNAME": kannel.username,
-        "KANNEL_PASSWORD": kannel.password, "KANNEL_TIMEOUT": "0.5", "SMS_SUBMIT_LEASE": "1",
-        "SMS_PUBLIC_WEBHOOK_URL": f"http://127.0.0.1:{webhook.server_address[1]}/dlr",
-        "SMS_STATUS_CHECK_TIMEOUT": "3600",
-    })  # fmt: skip
+    pool = WorkerPool(
+        {
+            **os.environ,
+            "DATABASE_URL": pg_db.url.render_as_string(hide_password=False),
+            "SMS_GATEWAY": "kannel",
+            "KANNEL_SENDSMS_URL": kannel.sendsms_url,
+            "KANNEL_USERNAME": kannel.username,
+            "KANNEL_PASSWORD": kannel.password,
+            "KANNEL_TIMEOUT": "0.5",
+            "SMS_SUBMIT_LEASE": "1",
+            "SMS_PUBLIC_WEBHOOK_URL": f"http://127.0.0.1:{webhook.server_address[1]}/dlr",
+            "SMS_STATUS_CHECK_TIMEOUT": "3600",
+        }
+    )
     rng = random.Random(20261125)
     queued: list[int] = []
     stop_feeding = threading.Event()
@@ -120,8 +137,16 @@ def test_killed_workers_never_send_twice_and_lose_nothing(pg_db, kannel, reliabi
         assert received[text] == 1, f"{text}: status {status.label} but {received[text]} submissions"
         assert status in (S.ACCEPTED, S.RECEIVED)
         submitted_once += 1
-    reliability.record("Worker crashes", faults_injected=pool.kills, messages_checked=len(messages),
-                       submissions=sum(received.values()), outcome_unknown=unknown, duplicates=len(duplicates),
-                       lost=len(queued) - submitted_once - unknown)  # fmt: skip
-    print(f"\nkills={pool.kills} messages={len(messages)} submitted={sum(received.values())} "
-          f"outcome_unknown={unknown} duplicates=0 lost=0")  # fmt: skip
+    reliability.record(
+        "Worker crashes",
+        faults_injected=pool.kills,
+        messages_checked=len(messages),
+        submissions=sum(received.values()),
+        outcome_unknown=unknown,
+        duplicates=len(duplicates),
+        lost=len(queued) - submitted_once - unknown,
+    )
+    print(
+        f"\nkills={pool.kills} messages={len(messages)} submitted={sum(received.values())} "
+        f"outcome_unknown={unknown} duplicates=0 lost=0"
+    )

@@ -5,7 +5,7 @@ lines of ``CURRENT`` and ``PREVIOUS`` by hand.  The report period is 9–15 Marc
 the previous period is 2–8 March.
 """
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -15,12 +15,12 @@ from sms_core.models import OrgUnit, SmsMessage, User, UserOrgUnit
 from sms_core.reports import DeliveryReport, Period, delivery_report
 from sms_core.statuses import SmsStatus as S
 
-NOW = datetime(2024, 3, 15, 20, 0, tzinfo=timezone.utc)
+NOW = datetime(2024, 3, 15, 20, 0, tzinfo=UTC)
 PERIOD = Period(date(2024, 3, 9), date(2024, 3, 15))
 
 
 def at(day: int, hour: int = 10, minute: int = 0, second: int = 0) -> datetime:
-    return datetime(2024, 3, day, hour, minute, second, tzinfo=timezone.utc)
+    return datetime(2024, 3, day, hour, minute, second, tzinfo=UTC)
 
 
 # (unit, sent on, status, segments, gateway error)
@@ -61,26 +61,52 @@ OUTSIDE = [
 def world(db):
     """Units A, B, C; the lead is in A and B, the administrator in all three, staff in A."""
     with db.session() as s:
-        units = {code: OrgUnit(code=code, name=f"Unit {code}", representative_name="Rep", sms_sender="Sender")
-                 for code in "ABC"}  # fmt: skip
+        units = {
+            code: OrgUnit(code=code, name=f"Unit {code}", representative_name="Rep", sms_sender="Sender")
+            for code in "ABC"
+        }
         s.add_all(units.values())
         s.flush()
-        for username, role, codes in [("lead", "team_lead", "AB"), ("admin", "administrator", "ABC"), ("staff", "staff", "A")]:
-            user = User(username=username, display_name=username.title(), role=role, current_org_unit_id=units[codes[0]].id)
+        for username, role, codes in [
+            ("lead", "team_lead", "AB"),
+            ("admin", "administrator", "ABC"),
+            ("staff", "staff", "A"),
+        ]:
+            user = User(
+                username=username, display_name=username.title(), role=role, current_org_unit_id=units[codes[0]].id
+            )
             s.add(user)
             s.flush()
             s.add_all(UserOrgUnit(user_id=user.id, org_unit_id=units[c].id) for c in codes)
         ids = {code: unit.id for code, unit in units.items()}
         for code, sent_on, status, segments, error in CURRENT + PREVIOUS + OUTSIDE:
-            s.add(SmsMessage(text="Hello", phone="+4791234567", org_unit_id=ids[code], sent_on=sent_on, status=status,
-                             segments=segments, gateway_error=error))  # fmt: skip
+            s.add(
+                SmsMessage(
+                    text="Hello",
+                    phone="+4791234567",
+                    org_unit_id=ids[code],
+                    sent_on=sent_on,
+                    status=status,
+                    segments=segments,
+                    gateway_error=error,
+                )
+            )
         s.flush()
         # Resent already: the original is not stuck any more, the resend (Received) counts as delivered.
         original = SmsMessage(text="Hi", phone="+4791234567", org_unit_id=ids["A"], sent_on=at(12), status=S.ACCEPTED)
         s.add(original)
         s.flush()
-        s.add(SmsMessage(text="Hi", phone="+4791234567", org_unit_id=ids["A"], sent_on=at(12, 11), status=S.RECEIVED,
-                         resent=True, original_id=original.id))  # fmt: skip
+        s.add(
+            SmsMessage(
+                text="Hi",
+                phone="+4791234567",
+                org_unit_id=ids["A"],
+                sent_on=at(12, 11),
+                status=S.RECEIVED,
+                resent=True,
+                original_id=original.id,
+            )
+        )
     return ids
 
 
@@ -106,8 +132,12 @@ def test_headline_figures_and_the_previous_period(db, world):
     assert headlines["Messages sent"].change == 10
     assert headlines["Delivered"].change == pytest.approx(0.7 - 0.6)
     assert headlines["Failed"].change == pytest.approx(0.3 - 0.4)
-    assert headlines["Not sent"].statuses == {S.CONSENT_NOT_REGISTERED, S.PHONE_NOT_ENTERED,
-                                              S.SENDING_NOT_ALLOWED, S.INVALID_REPRESENTATIVE}  # fmt: skip
+    assert headlines["Not sent"].statuses == {
+        S.CONSENT_NOT_REGISTERED,
+        S.PHONE_NOT_ENTERED,
+        S.SENDING_NOT_ALLOWED,
+        S.INVALID_REPRESENTATIVE,
+    }
 
 
 def test_daily_buckets_are_utc_days(db, world):

@@ -11,7 +11,10 @@ VECTORS = load_vectors()
 def test_shared_vector(case):
     result = count_sms(case["text"], 147, 67)
     assert (result.characters, result.segments, result.characters_in_current, result.unicode) == (
-        case["characters"], case["segments"], case["characters_in_current"], case["unicode"],
+        case["characters"],
+        case["segments"],
+        case["characters_in_current"],
+        case["unicode"],
     )
 
 

@@ -83,8 +83,10 @@ def phone_of(db, *, consent: bool, single: bool = True) -> ContactPhone:
     """A mobile number of a contact (with exactly one number, if ``single``) with/without consent."""
     with db.session() as s:
         active = select(SmsConsent.phone_id).where(SmsConsent.withdrawn_at.is_(None))
-        query = select(ContactPhone).where(ContactPhone.id.in_(active) if consent else ContactPhone.id.not_in(active),
-                                           ContactPhone.number.like("+474%") | ContactPhone.number.like("+479%"))  # fmt: skip
+        query = select(ContactPhone).where(
+            ContactPhone.id.in_(active) if consent else ContactPhone.id.not_in(active),
+            ContactPhone.number.like("+474%") | ContactPhone.number.like("+479%"),
+        )
         if single:
             counts = select(ContactPhone.contact_id).group_by(ContactPhone.contact_id).having(func.count() == 1)
             query = query.where(ContactPhone.contact_id.in_(counts))
@@ -140,7 +142,9 @@ def test_typed_number_of_a_contact_with_withdrawn_consent_is_blocked(app_env):
 
 def test_contact_with_several_numbers_makes_the_user_choose(app_env, gateway):
     with app_env.session() as s:
-        contact_id = s.scalar(select(ContactPhone.contact_id).group_by(ContactPhone.contact_id).having(func.count() > 1))
+        contact_id = s.scalar(
+            select(ContactPhone.contact_id).group_by(ContactPhone.contact_id).having(func.count() > 1)
+        )
         numbers = s.scalars(select(ContactPhone.number).where(ContactPhone.contact_id == contact_id)).all()
     at = open_dialog(contact_id)
     box = at.selectbox(key=dialog.contact_phone_key(contact_id))
@@ -292,4 +296,3 @@ def test_a_user_who_may_not_send_is_told_so(app_env):
         s.query(RolePermission).filter_by(role="staff", permission="send_sms").delete()
     at = open_dialog()
     assert any("do not have permission to send and resend SMS" in e for e in texts(at.error))
-

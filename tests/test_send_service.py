@@ -38,7 +38,9 @@ def consented_phone(db, consent=True):
     with db.session() as s:
         active = select(SmsConsent.phone_id).where(SmsConsent.withdrawn_at.is_(None))
         condition = ContactPhone.id.in_(active) if consent else ContactPhone.id.not_in(active)
-        return s.scalars(select(ContactPhone).where(condition, ContactPhone.number.like("+474%") | ContactPhone.number.like("+479%"))).first()
+        return s.scalars(
+            select(ContactPhone).where(condition, ContactPhone.number.like("+474%") | ContactPhone.number.like("+479%"))
+        ).first()
 
 
 def test_accepted_send_is_recorded_before_and_after_the_gateway(demo_db, staff):
@@ -54,7 +56,9 @@ def test_accepted_send_is_recorded_before_and_after_the_gateway(demo_db, staff):
 
 def test_contact_number_with_consent_is_sent_and_linked_to_the_contact(demo_db, staff):
     phone = consented_phone(demo_db)
-    result = send_sms(demo_db, staff, text="Hello", contact_id=phone.contact_id, phone=phone.number, gateway=accepting())
+    result = send_sms(
+        demo_db, staff, text="Hello", contact_id=phone.contact_id, phone=phone.number, gateway=accepting()
+    )
     assert result.message.status is S.ACCEPTED and result.message.contact_id == phone.contact_id
 
 
@@ -75,14 +79,19 @@ def test_pre_send_checks_in_order_record_a_message_and_call_no_gateway(demo_db, 
     r3 = send_sms(demo_db, staff, text="b", phone="", gateway=gateway)
     # 2. the unit's representative has an invalid sender (takes precedence over a missing phone)
     with demo_db.session() as s:
-        s.execute(update(OrgUnit).where(OrgUnit.id == staff.current_org_unit_id).values(sms_sender="Far too long a sender"))
+        s.execute(
+            update(OrgUnit).where(OrgUnit.id == staff.current_org_unit_id).values(sms_sender="Far too long a sender")
+        )
     r2 = send_sms(demo_db, staff, text="c", phone="", gateway=gateway)
     # 1. sending switched off (takes precedence over everything)
     change_setting(demo_db, admin, SENDING_ENABLED, False)
     r1 = send_sms(demo_db, staff, text="d", phone="", gateway=gateway)
     assert [r.message.status for r in (r1, r2, r3, r4)] == [
-        S.SENDING_NOT_ALLOWED, S.INVALID_REPRESENTATIVE, S.PHONE_NOT_ENTERED, S.CONSENT_NOT_REGISTERED,
-    ]  # fmt: skip
+        S.SENDING_NOT_ALLOWED,
+        S.INVALID_REPRESENTATIVE,
+        S.PHONE_NOT_ENTERED,
+        S.CONSENT_NOT_REGISTERED,
+    ]
     assert gateway.submitted == []
     assert all(not r.ok for r in (r1, r2, r3, r4))
     assert "11 characters" in get_message_detail(demo_db, staff, r2.message.id).history[0].detail
@@ -105,10 +114,15 @@ def test_unknown_numbers_need_consent_only_when_the_setting_says_so(demo_db, sta
 
 @pytest.mark.parametrize(
     "text, phone, field, words",
-    [("", UNKNOWN_NUMBER, "text", "Write the SMS text"), ("   \n ", UNKNOWN_NUMBER, "text", "Write the SMS text"),
-     ("x" * 1001, UNKNOWN_NUMBER, "text", "at most 1000"), ("ok", "12", "phone", "too short"),
-     ("ok", "not a number", "phone", "not a phone number"), ("a\x00b", UNKNOWN_NUMBER, "text", "U+0000")],
-)  # fmt: skip
+    [
+        ("", UNKNOWN_NUMBER, "text", "Write the SMS text"),
+        ("   \n ", UNKNOWN_NUMBER, "text", "Write the SMS text"),
+        ("x" * 1001, UNKNOWN_NUMBER, "text", "at most 1000"),
+        ("ok", "12", "phone", "too short"),
+        ("ok", "not a number", "phone", "not a phone number"),
+        ("a\x00b", UNKNOWN_NUMBER, "text", "U+0000"),
+    ],
+)
 def test_bad_input_is_refused_at_its_field_and_nothing_is_recorded(demo_db, staff, text, phone, field, words):
     with demo_db.session() as s:
         before = s.scalar(select(func.count()).select_from(SmsMessage))
@@ -168,7 +182,9 @@ def test_only_accepted_timeout_and_failed_can_be_resent(demo_db, staff):
 
 def test_resend_runs_the_pre_send_checks_again(demo_db, staff):
     phone = consented_phone(demo_db)
-    failed = send_sms(demo_db, staff, text="x", contact_id=phone.contact_id, phone=phone.number, gateway=refusing(0, 1)).message
+    failed = send_sms(
+        demo_db, staff, text="x", contact_id=phone.contact_id, phone=phone.number, gateway=refusing(0, 1)
+    ).message
     withdraw_consent(demo_db, staff, phone.id)
     gateway = accepting()
     resend = resend_sms(demo_db, staff, failed.id, gateway=gateway).message
@@ -178,7 +194,10 @@ def test_resend_runs_the_pre_send_checks_again(demo_db, staff):
 def test_messages_of_other_units_look_like_missing_ones(demo_db, staff):
     message = send_sms(demo_db, staff, text="private", phone=UNKNOWN_NUMBER, gateway=refusing(0, 1)).message
     kari = load_actor(demo_db, "kari")
-    for action in (lambda: get_message_detail(demo_db, kari, message.id), lambda: resend_sms(demo_db, kari, message.id)):
+    for action in (
+        lambda: get_message_detail(demo_db, kari, message.id),
+        lambda: resend_sms(demo_db, kari, message.id),
+    ):
         with pytest.raises(NotFound, match="that you can see"):
             action()
     with demo_db.session() as s:

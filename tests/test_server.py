@@ -19,8 +19,13 @@ def http_get(url: str) -> tuple[int, str]:
         return exc.code, exc.read().decode()
 
 
-LIVELY = {"messages": 100, "SMS_DEMO_TRAFFIC": "0.3", "SMS_SIMULATED_LATENCY": "0.3",
-          "SMS_SIMULATED_REJECTED_SHARE": "0", "SMS_SIMULATED_FAILED_SHARE": "0"}  # fmt: skip
+LIVELY = {
+    "messages": 100,
+    "SMS_DEMO_TRAFFIC": "0.3",
+    "SMS_SIMULATED_LATENCY": "0.3",
+    "SMS_SIMULATED_REJECTED_SHARE": "0",
+    "SMS_SIMULATED_FAILED_SHARE": "0",
+}
 
 
 @pytest.mark.parametrize("live_app", [LIVELY], indirect=True)
@@ -33,6 +38,9 @@ def test_health_webhook_and_live_statuses(live_app):
     while time.monotonic() < deadline and not received:
         time.sleep(0.5)
         with db.session() as s:
-            received = s.scalar(select(func.count()).select_from(SmsMessage).where(
-                SmsMessage.id > 100, SmsMessage.status == SmsStatus.RECEIVED))  # fmt: skip
+            received = s.scalar(
+                select(func.count())
+                .select_from(SmsMessage)
+                .where(SmsMessage.id > 100, SmsMessage.status == SmsStatus.RECEIVED)
+            )
     assert received, "demo traffic was sent and reached Received by itself"

@@ -1,10 +1,11 @@
 """SMS settings: the org-unit sender service and the gateway status on both databases, and the
 settings page with AppTest (who may open it, the on/off switch, senders validated as typed)."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
+from test_app_shell import open_page, run_as
 
 from sms_core.accounts import load_actor
 from sms_core.errors import InvalidInput, PermissionDenied, SmsError
@@ -13,10 +14,14 @@ from sms_core.org_units import list_unit_senders, update_unit_sender
 from sms_core.seed import seed_demo
 from sms_core.services import send_sms
 from sms_core.settings import (
-    SENDING_ENABLED, change_setting, gateway_status, get_settings, recent_setting_changes, setting_states,
-)  # fmt: skip
+    SENDING_ENABLED,
+    change_setting,
+    gateway_status,
+    get_settings,
+    recent_setting_changes,
+    setting_states,
+)
 from sms_core.statuses import SmsStatus
-from test_app_shell import open_page, run_as
 
 
 def unit_ids(db) -> dict[str, int]:
@@ -93,7 +98,12 @@ def test_setting_states_say_who_changed_them(base_db):
     sending = next(s for s in setting_states(base_db, admin) if s.key == SENDING_ENABLED)
     assert (sending.value, sending.updated_by, sending.label) == (False, "Ada Administrator", "SMS sending")
     latest = recent_setting_changes(base_db, admin)[0]
-    assert (latest.key, latest.old_value, latest.new_value, latest.changed_by) == (SENDING_ENABLED, True, False, "Ada Administrator")
+    assert (latest.key, latest.old_value, latest.new_value, latest.changed_by) == (
+        SENDING_ENABLED,
+        True,
+        False,
+        "Ada Administrator",
+    )
     with pytest.raises(PermissionDenied):
         setting_states(base_db, load_actor(base_db, "lead"))
 
@@ -119,7 +129,7 @@ def _add_message(db, unit_id: int, status: SmsStatus, report_at: datetime | None
 
 def test_gateway_status_counts_waiting_messages_and_the_last_report(base_db):
     ids = unit_ids(base_db)
-    early, late = datetime(2024, 3, 1, 8, tzinfo=timezone.utc), datetime(2024, 3, 2, 9, 30, tzinfo=timezone.utc)
+    early, late = datetime(2024, 3, 1, 8, tzinfo=UTC), datetime(2024, 3, 2, 9, 30, tzinfo=UTC)
     _add_message(base_db, ids["OSL"], SmsStatus.RECEIVED, report_at=late)
     _add_message(base_db, ids["BGN"], SmsStatus.SENDING_FAILED, report_at=early)
     for status in (SmsStatus.UNKNOWN, SmsStatus.ACCEPTED, SmsStatus.RESENT, SmsStatus.STATUS_CHECK_TIMEOUT):
@@ -157,7 +167,12 @@ def test_the_settings_page_renders_for_administrators(app_env):
     assert at.title[0].value == "SMS settings"
     assert [t.label for t in at.toggle] == ["SMS sending", "Require consent for unknown numbers"]
     assert at.toggle(key=f"setting_{SENDING_ENABLED}").value is True
-    assert [m.label for m in at.metric] == ["Configured gateway", "Answers", "Last delivery report", "Waiting for a final status"]
+    assert [m.label for m in at.metric] == [
+        "Configured gateway",
+        "Answers",
+        "Last delivery report",
+        "Waiting for a final status",
+    ]
 
 
 def test_the_settings_page_is_refused_to_others(app_env):
@@ -174,7 +189,12 @@ def test_switching_sms_sending_off_is_recorded_and_stops_sending(app_env):
     admin = load_actor(app_env, "admin")
     with app_env.session() as s:
         change = s.scalars(select(SettingChange).order_by(SettingChange.id.desc())).first()
-    assert (change.key, change.old_value, change.new_value, change.changed_by_user_id) == (SENDING_ENABLED, "true", "false", admin.id)
+    assert (change.key, change.old_value, change.new_value, change.changed_by_user_id) == (
+        SENDING_ENABLED,
+        "true",
+        "false",
+        admin.id,
+    )
     assert any(c.value.startswith("Last changed by Ada Administrator") for c in at.caption)
     assert any("Sending SMS is not allowed" in w.value for w in at.warning)
     sent = send_sms(app_env, load_actor(app_env, "staff"), text="Hello", phone="+4791234567", submit=False)

@@ -65,8 +65,9 @@ def test_create_edit_and_deactivate_record_who_and_when(seeded):
     assert (created.title, created.org_unit_name, created.active) == ("Flu shots", "Oslo Sentrum", True)
     assert created.updated_by == "Ada Administrator"
     assert "Flu shots" in titles(active_standard_texts(seeded, staff))
-    edited = update_standard_text(seeded, admin, created.id, title="Flu shots", body="Flu shots on Monday",
-                                  org_unit_id=None)  # fmt: skip
+    edited = update_standard_text(
+        seeded, admin, created.id, title="Flu shots", body="Flu shots on Monday", org_unit_id=None
+    )
     assert (edited.body, edited.org_unit_name) == ("Flu shots on Monday", "All org. units")
     assert edited.updated_at >= created.updated_at
     deactivate_standard_text(seeded, admin, created.id)
@@ -88,9 +89,13 @@ def test_a_unit_text_needs_the_manager_to_belong_to_that_unit(seeded):
 
 @pytest.mark.parametrize(
     "title, body, field, words",
-    [("", "Hello", "title", "Give the standard text a title."), ("T" * 201, "Hello", "title", "at most 200"),
-     ("Empty", "   ", "body", "Write the standard text."), ("Long", "x" * 1001, "body", "at most 1000 characters")],
-)  # fmt: skip
+    [
+        ("", "Hello", "title", "Give the standard text a title."),
+        ("T" * 201, "Hello", "title", "at most 200"),
+        ("Empty", "   ", "body", "Write the standard text."),
+        ("Long", "x" * 1001, "body", "at most 1000 characters"),
+    ],
+)
 def test_bad_fields_are_refused_at_their_field(seeded, title, body, field, words):
     with pytest.raises(InvalidInput) as refused:
         create_standard_text(seeded, load_actor(seeded, "admin"), title=title, body=body, org_unit_id=None)

@@ -9,14 +9,22 @@ S = SmsStatus
 
 def test_eleven_labels_in_design_order():
     assert STATUS_LABELS == (
-        "Unknown", "Accepted", "Rejected", "Received", "Consent is not registered", "Sending failed",
-        "SMS phone number is not entered", "Timeout during status check", "Sending SMS is not allowed",
-        "Invalid representative for unit", "Resent",
+        "Unknown",
+        "Accepted",
+        "Rejected",
+        "Received",
+        "Consent is not registered",
+        "Sending failed",
+        "SMS phone number is not entered",
+        "Timeout during status check",
+        "Sending SMS is not allowed",
+        "Invalid representative for unit",
+        "Resent",
     )
 
 
 def test_only_accepted_timeout_and_failed_can_be_resent():
-    assert RESENDABLE == {S.ACCEPTED, S.STATUS_CHECK_TIMEOUT, S.SENDING_FAILED}
+    assert {S.ACCEPTED, S.STATUS_CHECK_TIMEOUT, S.SENDING_FAILED} == RESENDABLE
     assert [s.label for s in S if s.resendable] == ["Accepted", "Sending failed", "Timeout during status check"]
 
 

@@ -1,6 +1,6 @@
 """The schema, the demo seed and the accounts, on SQLite and on real PostgreSQL."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, inspect, select
@@ -10,8 +10,15 @@ from sms_core.accounts import load_actor, set_current_org_unit
 from sms_core.errors import NotFound, PermissionDenied
 from sms_core.migrate import migrate
 from sms_core.models import (
-    Contact, ContactPhone, OrgUnit, SmsConsent, SmsMessage, StandardText, StatusEvent, User,
-)  # fmt: skip
+    Contact,
+    ContactPhone,
+    OrgUnit,
+    SmsConsent,
+    SmsMessage,
+    StandardText,
+    StatusEvent,
+    User,
+)
 from sms_core.permissions import Permission
 from sms_core.seed import seed_demo
 from sms_core.senders import sender_problem
@@ -21,8 +28,18 @@ from sms_core.statuses import SmsStatus
 def test_migrations_create_the_schema_and_are_repeatable(db):
     migrate(db)  # the fixture already migrated: running again changes nothing
     tables = set(inspect(db.engine).get_table_names())
-    assert {"org_units", "users", "contacts", "contact_phones", "sms_consents", "sms_messages",
-            "sms_status_events", "standard_texts", "settings", "setting_changes"} <= tables  # fmt: skip
+    assert {
+        "org_units",
+        "users",
+        "contacts",
+        "contact_phones",
+        "sms_consents",
+        "sms_messages",
+        "sms_status_events",
+        "standard_texts",
+        "settings",
+        "setting_changes",
+    } <= tables
     indexes = {ix["name"] for ix in inspect(db.engine).get_indexes("sms_messages")}
     assert {"ix_sms_messages_unit_sent", "ix_sms_messages_unit_status_sent"} <= indexes
     if db.is_postgres:
@@ -48,7 +65,7 @@ def test_phone_contains_is_answered_by_the_unit_phone_index_on_postgres(pg_db):
 
 
 def test_seed_demo_is_realistic_and_idempotent(db):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     first = seed_demo(db, messages=500, now=now)
     second = seed_demo(db, messages=500, now=now)
     assert first.created_base and first.messages_added == 500
@@ -84,12 +101,25 @@ def test_seed_demo_is_realistic_and_idempotent(db):
 def test_a_message_can_be_resent_only_once_by_the_database(demo_db):
     with demo_db.session() as s:
         original = s.scalars(select(SmsMessage).where(SmsMessage.resent.is_(False))).first()
-        s.add(SmsMessage(text="again", phone=original.phone, org_unit_id=original.org_unit_id,
-                         resent=True, original_id=original.id))  # fmt: skip
-    with pytest.raises(IntegrityError):
-        with demo_db.sessions() as s, s.begin():
-            s.add(SmsMessage(text="twice", phone=original.phone, org_unit_id=original.org_unit_id,
-                             resent=True, original_id=original.id))  # fmt: skip
+        s.add(
+            SmsMessage(
+                text="again",
+                phone=original.phone,
+                org_unit_id=original.org_unit_id,
+                resent=True,
+                original_id=original.id,
+            )
+        )
+    with pytest.raises(IntegrityError), demo_db.sessions() as s, s.begin():
+        s.add(
+            SmsMessage(
+                text="twice",
+                phone=original.phone,
+                org_unit_id=original.org_unit_id,
+                resent=True,
+                original_id=original.id,
+            )
+        )
 
 
 def test_times_come_back_as_utc(demo_db):

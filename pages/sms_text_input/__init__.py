@@ -64,11 +64,17 @@ def sms_text_input(key: str, *, label: str = "SMS text", placeholder: str = "", 
     st.session_state.setdefault(insert_key, None)
     config = get_config()
     data = {
-        "label": label, "placeholder": placeholder, "disabled": disabled,
-        "value": st.session_state[text_key], "reset": st.session_state[reset_key],
-        "insert": st.session_state[insert_key], "gsm": _GSM_ALPHABET, "per_sms": config.chars_per_sms,
-        "per_unicode": config.unicode_chars_per_sms, "max_characters": MAX_TEXT,
-    }  # fmt: skip
+        "label": label,
+        "placeholder": placeholder,
+        "disabled": disabled,
+        "value": st.session_state[text_key],
+        "reset": st.session_state[reset_key],
+        "insert": st.session_state[insert_key],
+        "gsm": _GSM_ALPHABET,
+        "per_sms": config.chars_per_sms,
+        "per_unicode": config.unicode_chars_per_sms,
+        "max_characters": MAX_TEXT,
+    }
     _component(key=key, data=data, on_draft_change=lambda: _received(key))
     return st.session_state[text_key]
 

@@ -104,9 +104,8 @@ class KannelGateway:
         self._fixed_query = parse_qsl(parts.query, keep_blank_values=True)
 
     @classmethod
-    def from_config(cls, config: Config) -> "KannelGateway":
-        return cls(config.kannel_sendsms_url, config.kannel_username, config.kannel_password,
-                   config.kannel_timeout)  # fmt: skip
+    def from_config(cls, config: Config) -> KannelGateway:
+        return cls(config.kannel_sendsms_url, config.kannel_username, config.kannel_password, config.kannel_timeout)
 
     def __repr__(self) -> str:  # never shows the password
         return f"KannelGateway({self._where!r}, username={self.username!r})"
@@ -119,8 +118,15 @@ class KannelGateway:
 
     def request_params(self, sms: OutgoingSms) -> list[tuple[str, str]]:
         """The sendsms query parameters for ``sms``, in order (they include the password)."""
-        params = [*self._fixed_query, ("username", self.username), ("password", self.password),
-                  ("from", sms.sender), ("to", sms.to), ("text", sms.text), ("charset", "UTF-8")]  # fmt: skip
+        params = [
+            *self._fixed_query,
+            ("username", self.username),
+            ("password", self.password),
+            ("from", sms.sender),
+            ("to", sms.to),
+            ("text", sms.text),
+            ("charset", "UTF-8"),
+        ]
         if sms.unicode:
             params.append(("coding", UCS2))
         if sms.callback_url:
@@ -145,12 +151,17 @@ class KannelGateway:
                 status, body = response.status, response.read().decode("utf-8", "replace").strip()
             except OSError as exc:  # sent, but Kannel's answer is lost
                 reason = _describe(exc, self.timeout)
-                return SubmitResult(SubmitOutcome.UNKNOWN, f"No answer from Kannel at {self._where} after the "
-                                    f"message was sent ({reason}); it may or may not have been accepted.")  # fmt: skip
+                return SubmitResult(
+                    SubmitOutcome.UNKNOWN,
+                    f"No answer from Kannel at {self._where} after the "
+                    f"message was sent ({reason}); it may or may not have been accepted.",
+                )
             except http.client.HTTPException as exc:  # sent, and whatever answered does not speak HTTP
                 reason = _describe(exc, self.timeout)
-                return SubmitResult(SubmitOutcome.UNKNOWN, f"Unexpected answer from {self._where}: {reason}; "
-                                    "it may or may not have been accepted.")  # fmt: skip
+                return SubmitResult(
+                    SubmitOutcome.UNKNOWN,
+                    f"Unexpected answer from {self._where}: {reason}; it may or may not have been accepted.",
+                )
         finally:
             connection.close()
         return self._outcome(sms, status, body)
@@ -167,9 +178,10 @@ class KannelGateway:
         if 400 <= status < 600:
             return SubmitResult(SubmitOutcome.FAILED, f"Kannel answered HTTP {status}: {detail}")
         # A 1xx/2xx/3xx that is not Kannel's "0:"/"3:": whatever answered may have taken the message.
-        return SubmitResult(SubmitOutcome.UNKNOWN,
-                            f"Unexpected answer from {self._where}: HTTP {status} {detail!r}; "
-                            "it may or may not have been accepted.")  # fmt: skip
+        return SubmitResult(
+            SubmitOutcome.UNKNOWN,
+            f"Unexpected answer from {self._where}: HTTP {status} {detail!r}; it may or may not have been accepted.",
+        )
 
     def problem(self) -> str | None:
         """Asks the sendsms port without credentials: any HTTP answer (even 403) means it is up."""

@@ -12,8 +12,8 @@ import itertools
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from sms_core.config import Config
 from sms_core.gateways.base import DeliveryReportKind, OutgoingSms, SubmitOutcome, SubmitResult
@@ -32,8 +32,13 @@ class OutcomeMix:
 class SimulatedGateway:
     name = "simulated"
 
-    def __init__(self, mix: OutcomeMix = OutcomeMix(), latency: float = 1.5, seed: int | None = None,
-                 report_sink: ReportSink | None = None):  # fmt: skip
+    def __init__(
+        self,
+        mix: OutcomeMix = OutcomeMix(),
+        latency: float = 1.5,
+        seed: int | None = None,
+        report_sink: ReportSink | None = None,
+    ):
         self.mix = mix
         self.latency = latency
         self.report_sink = report_sink
@@ -46,9 +51,13 @@ class SimulatedGateway:
         self._in_flight = 0
 
     @classmethod
-    def from_config(cls, config: Config, report_sink: ReportSink | None = None) -> "SimulatedGateway":
-        mix = OutcomeMix(config.simulated_rejected_share, config.simulated_failed_share,
-                         config.simulated_no_report_share, config.simulated_undelivered_share)  # fmt: skip
+    def from_config(cls, config: Config, report_sink: ReportSink | None = None) -> SimulatedGateway:
+        mix = OutcomeMix(
+            config.simulated_rejected_share,
+            config.simulated_failed_share,
+            config.simulated_no_report_share,
+            config.simulated_undelivered_share,
+        )
         return cls(mix, config.simulated_latency, report_sink=report_sink)
 
     def submit(self, sms: OutgoingSms) -> SubmitResult:
@@ -77,8 +86,16 @@ class SimulatedGateway:
         roll = self._random.random()
         if roll < self.mix.no_report:
             return  # the report never comes: the status check will time out
-        kind = DeliveryReportKind.UNDELIVERED if roll < self.mix.no_report + self.mix.undelivered else DeliveryReportKind.DELIVERED
-        detail = "Not delivered to phone: absent subscriber" if kind is DeliveryReportKind.UNDELIVERED else "Delivered to phone"
+        kind = (
+            DeliveryReportKind.UNDELIVERED
+            if roll < self.mix.no_report + self.mix.undelivered
+            else DeliveryReportKind.DELIVERED
+        )
+        detail = (
+            "Not delivered to phone: absent subscriber"
+            if kind is DeliveryReportKind.UNDELIVERED
+            else "Delivered to phone"
+        )
         token = _token_of(sms.callback_url)
         delay = self.latency * (0.5 + self._random.random())
         sink = self.report_sink

@@ -9,8 +9,8 @@ Revises: 0002
 Create Date: 2026-11-25
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = "0003"
 down_revision = "0002"
@@ -53,7 +53,7 @@ SQLITE_TRIGGERS = [
     f"""CREATE TRIGGER sms_daily_counts_update AFTER UPDATE OF status, sent_on, org_unit_id, segments ON sms_messages
         WHEN OLD.status IS NOT NEW.status OR OLD.sent_on IS NOT NEW.sent_on
              OR OLD.org_unit_id IS NOT NEW.org_unit_id OR OLD.segments IS NOT NEW.segments
-        BEGIN {_SQLITE_ADD.format(r='OLD', sign='-')} {_SQLITE_ADD.format(r='NEW', sign='')} END""",
+        BEGIN {_SQLITE_ADD.format(r="OLD", sign="-")} {_SQLITE_ADD.format(r="NEW", sign="")} END""",
 ]
 BACKFILL = """INSERT INTO sms_daily_counts (day, org_unit_id, status, messages, segments)
     SELECT {day}, org_unit_id, status, count(*), sum(segments) FROM sms_messages GROUP BY 1, 2, 3"""

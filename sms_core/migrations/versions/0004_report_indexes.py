@@ -22,7 +22,9 @@ down_revision = "0003"
 branch_labels = None
 depends_on = None
 
-FAILURES_AND_REFUSALS = "2, 4, 5, 6, 8, 9"  # Rejected, Consent…, Sending failed, Phone…, Not allowed, Invalid representative
+FAILURES_AND_REFUSALS = (
+    "2, 4, 5, 6, 8, 9"  # Rejected, Consent…, Sending failed, Phone…, Not allowed, Invalid representative
+)
 STUCK = "1, 7"  # Accepted, Timeout during status check
 LONG_ERROR_BYTES = 2000
 

@@ -1,4 +1,4 @@
-""""Phone contains" searched within the user's units by one index (PostgreSQL).
+""" "Phone contains" searched within the user's units by one index (PostgreSQL).
 
 Every overview query is limited to the user's org units, and four typed digits match a few
 thousand numbers across all units.  With a trigram index on the phone alone, PostgreSQL combined
@@ -24,8 +24,10 @@ def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute("CREATE EXTENSION IF NOT EXISTS btree_gin")
-    op.execute("CREATE INDEX IF NOT EXISTS ix_sms_messages_unit_phone_trgm ON sms_messages "
-               "USING gin (org_unit_id, phone gin_trgm_ops)")  # fmt: skip
+    op.execute(
+        "CREATE INDEX IF NOT EXISTS ix_sms_messages_unit_phone_trgm ON sms_messages "
+        "USING gin (org_unit_id, phone gin_trgm_ops)"
+    )
     op.execute("DROP INDEX IF EXISTS ix_sms_messages_phone_trgm")
 
 
