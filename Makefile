@@ -38,8 +38,8 @@ soak: install-dev
 	RELIABILITY_LOAD_HISTORY=$(or $(RELIABILITY_LOAD_HISTORY),200000) \
 	RELIABILITY_KILLS=$(or $(RELIABILITY_KILLS),1000) \
 	RELIABILITY_FLOOD_MESSAGES=$(or $(RELIABILITY_FLOOD_MESSAGES),23000) \
-	$(PY) -m pytest tests/test_reliability_load.py tests/test_reliability_worker_crashes.py \
-		tests/test_reliability_webhook_flood.py $(PYTEST_ARGS)
+	$(PY) -m pytest tests/reliability/test_reliability_load.py tests/reliability/test_reliability_worker_crashes.py \
+		tests/reliability/test_reliability_webhook_flood.py $(PYTEST_ARGS)
 
 seed: install
 	$(PY) -m sms_core seed-demo --messages $(or $(MESSAGES),3000)

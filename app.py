@@ -10,10 +10,10 @@ import runpy
 import streamlit as st
 
 from pages._shared import ACTOR_KEY, database
-from sms_core.accounts import list_usernames, load_actor, load_actor_by_email, set_current_org_unit, units_of
 from sms_core.config import PROJECT_ROOT, get_config
-from sms_core.errors import SmsError
-from sms_core.permissions import Actor, Permission
+from sms_core.domain.errors import SmsError
+from sms_core.domain.permissions import Actor, Permission
+from sms_core.use_cases.accounts import list_usernames, load_actor, load_actor_by_email, set_current_org_unit, units_of
 
 st.set_page_config(page_title="SMS messages", page_icon=":material/sms:", layout="wide")
 

@@ -29,10 +29,10 @@ from bench import delivery_rates, live, overview, worker
 from bench.database import ADMIN_URL, ADMIN_USER, BENCH_USER, BenchDatabases, message_count, prepare
 from bench.report import machine, markdown, print_table, write_benchmarks
 from bench.timing import Result
-from sms_core.accounts import load_actor
-from sms_core.db import Database
-from sms_core.models import OrgUnit, SmsMessage
-from sms_core.permissions import Actor
+from sms_core.domain.permissions import Actor
+from sms_core.storage.database import Database
+from sms_core.storage.models import OrgUnit, SmsMessage
+from sms_core.use_cases.accounts import load_actor
 
 PARTS = ("overview", "rates", "page", "reports", "live")
 WORD = "prescription"  # in about one message in ten: common enough that the count reaches its cap

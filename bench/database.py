@@ -22,10 +22,10 @@ from datetime import UTC, datetime
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from sms_core.db import Database
-from sms_core.migrate import migrate
-from sms_core.models import OrgUnit, SmsMessage, User, UserOrgUnit
-from sms_core.seed import seed_demo
+from sms_core.demo.seed import seed_demo
+from sms_core.storage.database import Database
+from sms_core.storage.migrate import migrate
+from sms_core.storage.models import OrgUnit, SmsMessage, User, UserOrgUnit
 
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DAYS = 730  # two years of history

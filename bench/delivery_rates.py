@@ -1,6 +1,6 @@
 """The delivery-rates page's aggregations for 90 days, for one org unit and for all 50.
 
-Ours is ``sms_core.reports.delivery_report`` as the page calls it.  The naive baseline asks the
+Ours is ``sms_core.read_models.delivery_rates.delivery_report`` as the page calls it.  The naive baseline asks the
 same questions of the messages themselves on the copy without secondary indexes — one GROUP BY
 per figure, as one would write them first: messages per unit, day and status for the period and
 the one before it; the top failure reasons; the stuck messages not yet resent.  Both answers are
@@ -17,10 +17,10 @@ from sqlalchemy.orm import aliased
 
 from bench.timing import Result, check_max, measure
 from sms_core.config import get_config
-from sms_core.db import Database
-from sms_core.models import SmsMessage
-from sms_core.permissions import Actor
-from sms_core.reports import FAILURES_AND_REFUSALS, STUCK, Period, delivery_report
+from sms_core.domain.permissions import Actor
+from sms_core.read_models.delivery_rates import FAILURES_AND_REFUSALS, STUCK, Period, delivery_report
+from sms_core.storage.database import Database
+from sms_core.storage.models import SmsMessage
 
 DAYS = 90
 

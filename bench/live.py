@@ -25,12 +25,12 @@ from sqlalchemy import text
 
 from bench.timing import Result, Stats, check_max
 from bench.worker import make_messages, remove_messages
-from sms_core.db import Database
-from sms_core.events import get_change_watcher
+from sms_core.domain.permissions import Actor
 from sms_core.gateways.base import DeliveryReportKind
-from sms_core.lifecycle import apply_delivery_report
-from sms_core.permissions import Actor
-from sms_core.queries import OverviewFilter, count_messages, list_messages, visible_units
+from sms_core.read_models.overview import OverviewFilter, count_messages, list_messages, visible_units
+from sms_core.storage.change_feed import get_change_watcher
+from sms_core.storage.database import Database
+from sms_core.use_cases.message_lifecycle import apply_delivery_report
 
 LIVE_SECONDS = 1.0  # pages/overview.py: how often the table asks whether anything changed
 IDLE_PAGES = 50

@@ -1,6 +1,6 @@
 """The overview's queries: one page of 100 rows and the count above the table, per filter.
 
-Ours is ``sms_core.queries`` exactly as the page calls it (``list_messages``, ``count_messages``)
+Ours is ``sms_core.read_models.overview`` exactly as the page calls it (``list_messages``, ``count_messages``)
 on the indexed database.  The naive baseline is the obvious ORM version of the same question on
 the copy without secondary indexes: the same WHERE clause (``queries.conditions``, so both sides
 answer the same question and their rows can be compared), LIMIT/OFFSET paging, and an exact
@@ -15,11 +15,18 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from bench.timing import Result, Stats, check_max, measure
-from sms_core.db import Database
-from sms_core.models import SmsMessage
-from sms_core.permissions import Actor
-from sms_core.queries import OverviewFilter, Sort, conditions, count_messages, list_messages, rows_statement
-from sms_core.statuses import SmsStatus
+from sms_core.domain.permissions import Actor
+from sms_core.domain.statuses import SmsStatus
+from sms_core.read_models.overview import (
+    OverviewFilter,
+    Sort,
+    conditions,
+    count_messages,
+    list_messages,
+    rows_statement,
+)
+from sms_core.storage.database import Database
+from sms_core.storage.models import SmsMessage
 
 PAGE_ROWS = 100  # the issue's page size (the app's default page is 50 rows)
 ZONE = "Europe/Oslo"

@@ -17,9 +17,9 @@ from streamlit.testing.v1 import AppTest
 
 from bench.timing import Result, Stats, check_max
 from sms_core import config as config_module
-from sms_core import db as db_module
 from sms_core.config import PROJECT_ROOT
-from sms_core.db import Database
+from sms_core.storage import database as db_module
+from sms_core.storage.database import Database
 
 APP = str(PROJECT_ROOT / "app.py")
 

@@ -18,7 +18,7 @@ from sqlalchemy import text
 
 from bench.timing import Result, Stats
 from sms_core.config import PROJECT_ROOT
-from sms_core.db import Database
+from sms_core.storage.database import Database
 
 BENCHMARKS = PROJECT_ROOT / "BENCHMARKS.md"
 SETTINGS = ("shared_buffers", "work_mem", "effective_cache_size", "random_page_cost", "max_parallel_workers_per_gather")

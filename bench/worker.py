@@ -23,12 +23,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, insert
 
 from bench.timing import Result, Stats, check_min
-from sms_core.db import Database
+from sms_core.delivery.worker import ReportBatcher
+from sms_core.domain.statuses import SmsStatus
 from sms_core.gateways.base import DeliveryReportKind
-from sms_core.lifecycle import DeliveryReport, apply_delivery_report
-from sms_core.models import DispatchState, SmsMessage
-from sms_core.statuses import SmsStatus
-from sms_core.worker import ReportBatcher
+from sms_core.storage.database import Database
+from sms_core.storage.models import DispatchState, SmsMessage
+from sms_core.use_cases.message_lifecycle import DeliveryReport, apply_delivery_report
 
 CALLERS = 64  # concurrent webhook requests per worker
 MARK = "bench delivery report"  # the text of the messages made for this part, to delete them after

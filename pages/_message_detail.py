@@ -13,11 +13,11 @@ import pandas as pd
 import streamlit as st
 
 from pages._shared import current_actor, database, plain
-from sms_core.db import Database
-from sms_core.errors import SmsError
-from sms_core.messages import MessageDetail, get_message_detail
-from sms_core.permissions import Actor
-from sms_core.services import resend_problem, resend_sms
+from sms_core.domain.errors import SmsError
+from sms_core.domain.permissions import Actor
+from sms_core.read_models.message_detail import MessageDetail, get_message_detail
+from sms_core.storage.database import Database
+from sms_core.use_cases.sending import resend_problem, resend_sms
 
 SELECTED_KEY = "ov_selected"  # id of the message selected in the table
 FOCUS_KEY = "ov_focus"  # id of a message opened from the selected one's details (original/resend)

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
 
-from sms_core.db import Database, get_database
-from sms_core.errors import SmsError
-from sms_core.permissions import Actor
+from sms_core.domain.errors import SmsError
+from sms_core.domain.permissions import Actor
+from sms_core.storage.database import Database, get_database
 
 ACTOR_KEY = "actor"
 

@@ -9,10 +9,10 @@ import streamlit as st
 
 from pages._shared import current_actor, database, local_time, plain, show_refusal
 from pages.send_dialog import send_sms_dialog, show_send_notice
-from sms_core.consent import register_consent, withdraw_consent
-from sms_core.contacts import ContactView, PhoneView, get_contact, search_contacts
-from sms_core.errors import SmsError
-from sms_core.permissions import Permission
+from sms_core.domain.errors import SmsError
+from sms_core.domain.permissions import Permission
+from sms_core.read_models.contacts import ContactView, PhoneView, get_contact, search_contacts
+from sms_core.use_cases.consent import register_consent, withdraw_consent
 
 SELECTED_KEY = "contacts_selected"
 REFUSAL_KEY = "contacts_refusal"  # (phone id, sentence) of the last refused consent change

@@ -2,7 +2,7 @@
 
 Every figure is a link to the SMS messages overview with the matching filters already set, so a
 lead who spots a failing unit or a stuck batch lands on exactly those messages.  The figures are
-aggregated by ``sms_core.reports``; this page only draws them.
+aggregated by ``sms_core.read_models.delivery_rates``; this page only draws them.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ import pandas as pd
 import streamlit as st
 
 from pages._shared import current_actor, database, plain, show_refusal
-from sms_core.accounts import units_of
-from sms_core.errors import SmsError
-from sms_core.permissions import Actor, Permission
-from sms_core.reports import (
+from sms_core.domain.errors import SmsError
+from sms_core.domain.permissions import Actor, Permission
+from sms_core.domain.statuses import STATUS_LABELS, SmsStatus
+from sms_core.read_models.delivery_rates import (
     PRESETS,
     STUCK,
     UNIT_COUNTS,
@@ -30,7 +30,7 @@ from sms_core.reports import (
     delivery_report,
     utc_today,
 )
-from sms_core.statuses import STATUS_LABELS, SmsStatus
+from sms_core.use_cases.accounts import units_of
 
 OVERVIEW_PAGE = "pages/overview.py"
 OVERVIEW_PATH = "/sms-messages"

@@ -1,7 +1,7 @@
 """SMS messages: the overview users open first — filter, page, watch statuses move, resend, export.
 
 Why it is built this way:
-- ``sms_core.queries`` decides what a user may see; this page only turns widgets into an
+- ``sms_core.read_models.overview`` decides what a user may see; this page only turns widgets into an
   ``OverviewFilter`` and draws what comes back.  The same filter drives the table, the count and
   the CSV export.
 - Filters live in the URL, so a link can be shared.  Most widgets are bound to it by Streamlit
@@ -37,14 +37,11 @@ from pages._message_detail import (
     show_resend_outcome,
 )
 from pages._shared import browser_zone, current_actor, database, plain, show_refusal
-from sms_core.accounts import units_of
-from sms_core.contacts import contact_name
-from sms_core.db import Database
-from sms_core.errors import InvalidInput, SmsError
-from sms_core.events import get_change_watcher
-from sms_core.models import OrgUnit
-from sms_core.permissions import Actor, Permission
-from sms_core.queries import (
+from sms_core.domain.errors import InvalidInput, SmsError
+from sms_core.domain.permissions import Actor, Permission
+from sms_core.domain.statuses import STATUS_LABELS, SmsStatus
+from sms_core.read_models.contacts import contact_name
+from sms_core.read_models.overview import (
     MessageCount,
     OverviewFilter,
     OverviewRow,
@@ -54,7 +51,10 @@ from sms_core.queries import (
     list_messages,
     visible_units,
 )
-from sms_core.statuses import STATUS_LABELS, SmsStatus
+from sms_core.storage.change_feed import get_change_watcher
+from sms_core.storage.database import Database
+from sms_core.storage.models import OrgUnit
+from sms_core.use_cases.accounts import units_of
 
 LIVE_SECONDS = 1  # how often the table asks whether anything changed
 BIND = "query-params"

@@ -23,14 +23,14 @@ from streamlit.errors import StreamlitAPIException
 
 from pages._shared import current_actor, database, plain
 from pages.sms_text_input import insert_sms_text, set_sms_text, sms_text_input
-from sms_core.consent import consent_for_number
-from sms_core.contacts import contact_name, get_contact
-from sms_core.db import Database
-from sms_core.errors import SmsError
-from sms_core.permissions import Actor, Permission
-from sms_core.phones import InvalidPhoneNumber, PhoneProblem, parse_phone
-from sms_core.services import send_sms
-from sms_core.standard_texts import active_standard_texts
+from sms_core.domain.errors import SmsError
+from sms_core.domain.permissions import Actor, Permission
+from sms_core.domain.phones import InvalidPhoneNumber, PhoneProblem, parse_phone
+from sms_core.read_models.contacts import contact_name, get_contact
+from sms_core.storage.database import Database
+from sms_core.use_cases.consent import consent_for_number
+from sms_core.use_cases.sending import send_sms
+from sms_core.use_cases.standard_texts import active_standard_texts
 
 log = logging.getLogger(__name__)
 

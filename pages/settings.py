@@ -11,10 +11,11 @@ from datetime import UTC, datetime
 import streamlit as st
 
 from pages._shared import current_actor, database, plain, show_refusal
-from sms_core.errors import SmsError
-from sms_core.org_units import UnitSender, configuration_problem, list_unit_senders, update_unit_sender
-from sms_core.permissions import Actor, Permission
-from sms_core.settings import (
+from sms_core.domain.errors import SmsError
+from sms_core.domain.permissions import Actor, Permission
+from sms_core.domain.statuses import PENDING
+from sms_core.use_cases.org_units import UnitSender, configuration_problem, list_unit_senders, update_unit_sender
+from sms_core.use_cases.settings import (
     SENDING_ENABLED,
     SettingState,
     change_setting,
@@ -22,7 +23,6 @@ from sms_core.settings import (
     recent_setting_changes,
     setting_states,
 )
-from sms_core.statuses import PENDING
 
 OVERVIEW_PAGE = "pages/overview.py"
 

@@ -12,9 +12,9 @@ import streamlit as st
 
 from pages._shared import current_actor, database, local_time, plain, show_refusal
 from pages.sms_text_input import set_sms_text, sms_text_input
-from sms_core.accounts import units_of
-from sms_core.errors import SmsError
-from sms_core.standard_texts import (
+from sms_core.domain.errors import SmsError
+from sms_core.use_cases.accounts import units_of
+from sms_core.use_cases.standard_texts import (
     ALL_UNITS,
     StandardTextView,
     create_standard_text,

@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Callable
 
-from sms_core.errors import SmsError
+from sms_core.domain.errors import SmsError
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
 
@@ -54,8 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 @command("migrate")
 def _migrate(args) -> int:
-    from sms_core.db import get_database
-    from sms_core.migrate import migrate
+    from sms_core.storage.database import get_database
+    from sms_core.storage.migrate import migrate
 
     db = get_database()
     migrate(db)
@@ -65,9 +65,9 @@ def _migrate(args) -> int:
 
 @command("seed-demo")
 def _seed(args) -> int:
-    from sms_core.db import get_database
-    from sms_core.migrate import migrate
-    from sms_core.seed import seed_demo
+    from sms_core.demo.seed import seed_demo
+    from sms_core.storage.database import get_database
+    from sms_core.storage.migrate import migrate
 
     if args.messages < 0:
         raise SmsError("--messages must be 0 or more.")
@@ -85,7 +85,7 @@ def _seed(args) -> int:
 
 @command("check-db")
 def _check(args) -> int:
-    from sms_core.db import get_database
+    from sms_core.storage.database import get_database
 
     db = get_database()
     db.check()
@@ -95,9 +95,9 @@ def _check(args) -> int:
 
 @command("serve")
 def _serve(args) -> int:
-    from sms_core.db import get_database
-    from sms_core.migrate import migrate
-    from sms_core.web import serve
+    from sms_core.app_server import serve
+    from sms_core.storage.database import get_database
+    from sms_core.storage.migrate import migrate
 
     db = get_database()
     migrate(db)
@@ -108,10 +108,10 @@ def _serve(args) -> int:
 
 @command("send")
 def _send(args) -> int:
-    from sms_core.accounts import load_actor, unit_id_by_code
-    from sms_core.db import get_database
-    from sms_core.runtime import get_gateway
-    from sms_core.services import send_sms
+    from sms_core.bootstrap import get_gateway
+    from sms_core.storage.database import get_database
+    from sms_core.use_cases.accounts import load_actor, unit_id_by_code
+    from sms_core.use_cases.sending import send_sms
 
     db = get_database()
     actor = load_actor(db, args.user)
@@ -133,8 +133,8 @@ def _send(args) -> int:
 
 @command("show")
 def _show(args) -> int:
-    from sms_core.accounts import load_actor
-    from sms_core.db import get_database
+    from sms_core.storage.database import get_database
+    from sms_core.use_cases.accounts import load_actor
 
     db = get_database()
     return _print_message(db, load_actor(db, args.user), args.id, args.json)
@@ -143,7 +143,7 @@ def _show(args) -> int:
 def _print_message(db, actor, message_id: int, as_json: bool, summary: str | None = None) -> int:
     import json
 
-    from sms_core.messages import get_message_detail
+    from sms_core.read_models.message_detail import get_message_detail
 
     detail = get_message_detail(db, actor, message_id)
     m = detail.message
@@ -187,10 +187,10 @@ def _print_message(db, actor, message_id: int, as_json: bool, summary: str | Non
 
 @command("worker")
 def _worker(args) -> int:
+    from sms_core.bootstrap import get_gateway
     from sms_core.config import get_config
-    from sms_core.db import get_database
-    from sms_core.runtime import get_gateway
-    from sms_core.worker import Worker, run_worker
+    from sms_core.delivery.worker import Worker, run_worker
+    from sms_core.storage.database import get_database
 
     db = get_database()
     if args.once:

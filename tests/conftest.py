@@ -22,11 +22,11 @@ from sqlalchemy.engine import make_url
 from support import free_ports, require
 
 from sms_core import config as config_module
-from sms_core import db as db_module
 from sms_core.config import PROJECT_ROOT
-from sms_core.db import Database
-from sms_core.events import stop_change_watcher
-from sms_core.migrate import migrate
+from sms_core.storage import database as db_module
+from sms_core.storage.change_feed import stop_change_watcher
+from sms_core.storage.database import Database
+from sms_core.storage.migrate import migrate
 
 pytest_plugins = ["kannel_harness", "reliability_log"]  # a real Kannel for a test; RELIABILITY.md
 
@@ -137,7 +137,7 @@ def pg_db(postgres_url):
 @pytest.fixture
 def demo_db(db):
     """A database with the demo org units, users, contacts and a small message history."""
-    from sms_core.seed import seed_demo
+    from sms_core.demo.seed import seed_demo
 
     seed_demo(db, messages=300)
     return db
@@ -145,7 +145,7 @@ def demo_db(db):
 
 def app_on(url: str, monkeypatch):
     """Point the app (AppTest runs it in this process) at a fresh demo database at ``url``."""
-    from sms_core.seed import seed_demo
+    from sms_core.demo.seed import seed_demo
 
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("SMS_EMBEDDED_WORKER", "false")
@@ -204,7 +204,7 @@ class LiveApp:
 @pytest.fixture
 def live_app(sqlite_url, request):
     """A served demo app; parametrize indirectly with a dict of environment overrides."""
-    from sms_core.seed import seed_demo
+    from sms_core.demo.seed import seed_demo
 
     seed_demo(Database(sqlite_url), messages=getattr(request, "param", {}).get("messages", 200))
     env = {k: v for k, v in getattr(request, "param", {}).items() if k != "messages"}

@@ -2,7 +2,7 @@
 
 Why a component: ``st.text_area`` reports its value only on blur, but the article wants the
 character and SMS counter to change with every keystroke.  The browser counts (the same rule as
-``sms_core.segments``, with the GSM alphabet and SMS sizes sent from Python on every render so the
+``sms_core.domain.segments``, with the GSM alphabet and SMS sizes sent from Python on every render so the
 two cannot drift) and reports the text back shortly after typing stops; Python keeps its own copy
 in session state, which is what Send uses.
 
@@ -19,8 +19,8 @@ from pathlib import Path
 import streamlit as st
 
 from sms_core.config import get_config
-from sms_core.segments import GSM_CHARACTERS
-from sms_core.services import MAX_TEXT
+from sms_core.domain.segments import GSM_CHARACTERS
+from sms_core.use_cases.sending import MAX_TEXT
 
 _HERE = Path(__file__).parent
 _component = st.components.v2.component(

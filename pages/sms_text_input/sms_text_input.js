@@ -1,6 +1,6 @@
 // The SMS text box with its live counter (Streamlit components v2).
 //
-// The counting rule mirrors sms_core/segments.py exactly: length in code points (Array.from),
+// The counting rule mirrors sms_core/domain/segments.py exactly: length in code points (Array.from),
 // `per_sms` characters per SMS, `per_unicode` when any character is outside the GSM 03.38
 // alphabet.  The alphabet and both sizes arrive from Python in `data` on every render, so the
 // browser and the server cannot drift apart.  The text goes back to Python as state "draft"

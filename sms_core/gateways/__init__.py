@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sms_core.config import Config, get_config
-from sms_core.errors import ConfigurationError
+from sms_core.domain.errors import ConfigurationError
 from sms_core.gateways.base import DeliveryReportKind, Gateway, OutgoingSms, SubmitOutcome, SubmitResult
 
 __all__ = ["DeliveryReportKind", "Gateway", "OutgoingSms", "SubmitOutcome", "SubmitResult", "build_gateway"]

@@ -43,7 +43,7 @@ import socket
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from sms_core.config import Config
-from sms_core.errors import ConfigurationError
+from sms_core.domain.errors import ConfigurationError
 from sms_core.gateways.base import DeliveryReportKind, OutgoingSms, SubmitOutcome, SubmitResult
 
 # Kannel's DLR types (its dlr-mask bits): what each means for us, and the words used when the

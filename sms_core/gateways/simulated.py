@@ -1,7 +1,7 @@
 """The embedded default gateway: realistic latency and a configurable mix of outcomes, so the
 demo's statuses move by themselves with nothing installed.
 
-Delivery reports are produced on a timer and handed to ``report_sink`` (wired by sms_core.runtime
+Delivery reports are produced on a timer and handed to ``report_sink`` (wired by sms_core.bootstrap
 to the same code the webhook runs), standing in for the gateway calling our webhook.
 """
 

@@ -1,0 +1,1 @@
+"""Delivery: the worker (dispatch, status checks, recovery) and the HTTP surface."""

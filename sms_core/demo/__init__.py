@@ -1,0 +1,1 @@
+"""Demo mode: the demo data and the demo traffic that keeps statuses moving."""

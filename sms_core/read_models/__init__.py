@@ -1,0 +1,1 @@
+"""Read models: what the pages show (the overview, one message, delivery rates, contacts)."""

@@ -1,0 +1,105 @@
+"""Reading one message as a person sees it: status in words, history, and its resend chain.
+
+Visibility is enforced here: a message of a unit the user does not belong to looks exactly
+like a message that does not exist.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sms_core.domain.errors import NotFound
+from sms_core.domain.permissions import Actor, Permission
+from sms_core.domain.phones import format_international
+from sms_core.domain.statuses import SmsStatus
+from sms_core.storage.database import Database
+from sms_core.storage.models import Contact, OrgUnit, SmsMessage, StatusEvent, get_by_id
+
+
+@dataclass(frozen=True)
+class MessageView:
+    id: int
+    text: str
+    phone: str | None  # E.164
+    contact_id: int | None
+    org_unit_id: int
+    sent_on: datetime
+    status: SmsStatus
+    resent: bool
+    original_id: int | None
+    segments: int
+    gateway_error: str | None
+
+    @property
+    def phone_display(self) -> str:
+        return format_international(self.phone)
+
+    @classmethod
+    def of(cls, m: SmsMessage) -> MessageView:
+        return cls(
+            m.id,
+            m.text,
+            m.phone,
+            m.contact_id,
+            m.org_unit_id,
+            m.sent_on,
+            m.status,
+            m.resent,
+            m.original_id,
+            m.segments,
+            m.gateway_error,
+        )
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: datetime
+    status: SmsStatus
+    source: str
+    detail: str | None
+
+
+@dataclass(frozen=True)
+class MessageDetail:
+    message: MessageView
+    org_unit_name: str
+    contact_name: str | None
+    history: list[HistoryEntry]
+    resend_id: int | None  # the message that resent this one, if any
+
+
+def visible_message(
+    session: Session, actor: Actor, message_id: int, permission: Permission = Permission.VIEW_SMS
+) -> SmsMessage:
+    """Load a message the user may see; otherwise NotFound, whether it exists or not."""
+    actor.require(permission)
+    message = get_by_id(session, SmsMessage, message_id)
+    if message is None or message.org_unit_id not in actor.org_unit_ids:
+        raise NotFound(f"There is no SMS message with id {message_id} that you can see.")
+    return message
+
+
+def get_message(db: Database, actor: Actor, message_id: int) -> MessageView:
+    with db.session() as session:
+        return MessageView.of(visible_message(session, actor, message_id))
+
+
+def get_message_detail(db: Database, actor: Actor, message_id: int) -> MessageDetail:
+    with db.session() as session:
+        message = visible_message(session, actor, message_id)
+        events = session.scalars(
+            select(StatusEvent).where(StatusEvent.message_id == message.id).order_by(StatusEvent.at, StatusEvent.id)
+        )
+        resend_id = session.scalar(select(SmsMessage.id).where(SmsMessage.original_id == message.id))
+        contact = session.get(Contact, message.contact_id) if message.contact_id else None
+        return MessageDetail(
+            message=MessageView.of(message),
+            org_unit_name=session.get(OrgUnit, message.org_unit_id).name,
+            contact_name=contact.name if contact else None,
+            history=[HistoryEntry(e.at, e.status, e.source, e.detail) for e in events],
+            resend_id=resend_id,
+        )

@@ -1,0 +1,1 @@
+"""Storage: the database connection, the typed models, Alembic migrations and the change feed."""

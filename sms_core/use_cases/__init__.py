@@ -1,0 +1,1 @@
+"""Use cases: short functions that change something (send, resend, consent, settings, accounts)."""

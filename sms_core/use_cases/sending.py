@@ -1,0 +1,317 @@
+"""The use cases that create messages: send and resend.  Nothing else writes new messages.
+
+Each records the message (and its first event) before any gateway call, so no SMS is ever sent
+without a row; an idempotency key makes a repeated submission return the first message; a
+resend is unique per original in the database, so two servers at once still make one.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlencode
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from sms_core.config import get_config
+from sms_core.domain.errors import Conflict, InvalidInput, NotFound
+from sms_core.domain.permissions import Actor, Permission
+from sms_core.domain.phones import InvalidPhoneNumber, parse_phone
+from sms_core.domain.segments import count_sms
+from sms_core.domain.senders import normalise_sender, sender_problem
+from sms_core.domain.statuses import SmsStatus
+from sms_core.gateways.base import Gateway, OutgoingSms, SubmitOutcome
+from sms_core.read_models.message_detail import MessageView, visible_message
+from sms_core.storage.change_feed import mark_changed
+from sms_core.storage.database import Database
+from sms_core.storage.models import DispatchState, OrgUnit, SmsMessage, StatusEvent, utcnow
+from sms_core.use_cases.consent import check_consent, contact_numbers
+from sms_core.use_cases.message_lifecycle import record_late_acceptance, record_submit_result
+from sms_core.use_cases.settings import read_settings
+
+MAX_TEXT = 1000
+
+
+@dataclass(frozen=True)
+class SendResult:
+    message: MessageView
+    created: bool  # False: the idempotency key returned the message of an earlier submission
+
+    @property
+    def summary(self) -> str:
+        """The confirmation shown to the person who pressed Send."""
+        m = self.message
+        match m.status:
+            case SmsStatus.ACCEPTED | SmsStatus.RESENT | SmsStatus.RECEIVED:
+                return f"The SMS to {m.phone_display} was accepted by the SMS gateway."
+            case SmsStatus.UNKNOWN:
+                return f"The SMS to {m.phone_display} is recorded and waiting to be handed to the gateway."
+            case SmsStatus.REJECTED | SmsStatus.SENDING_FAILED:
+                return f"The SMS was not sent: {m.status.label.lower()} – {m.gateway_error or m.status.explanation}"
+            case _:
+                return f"The SMS was not sent: {m.status.explanation} {m.status.next_step}"
+
+    @property
+    def ok(self) -> bool:
+        return self.message.status in (SmsStatus.ACCEPTED, SmsStatus.RESENT, SmsStatus.RECEIVED, SmsStatus.UNKNOWN)
+
+
+_CONTROL = frozenset(chr(c) for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
+
+
+def validate_text(text: str | None) -> str:
+    if text is None or not text.strip():
+        raise InvalidInput("Write the SMS text.", field="text")
+    if len(text) > MAX_TEXT:
+        raise InvalidInput(f"The SMS text can have at most {MAX_TEXT} characters (it has {len(text)}).", field="text")
+    if hidden := sorted({f"U+{ord(ch):04X}" for ch in text if ch in _CONTROL}):
+        raise InvalidInput(
+            f"The SMS text contains invisible control characters ({', '.join(hidden)}) that a phone cannot show; "
+            "remove them (they often come with pasted text).",
+            field="text",
+        )
+    return text
+
+
+def send_sms(
+    db: Database,
+    actor: Actor,
+    *,
+    text: str,
+    phone: str | None = None,
+    contact_id: int | None = None,
+    org_unit_id: int | None = None,
+    idempotency_key: str | None = None,
+    gateway: Gateway | None = None,
+    submit: bool = True,
+) -> SendResult:
+    """Send one SMS from the user's (current) org unit.  ``submit=False`` leaves it to the worker."""
+    unit_id = org_unit_id if org_unit_id is not None else actor.current_org_unit_id
+    if unit_id is None:
+        raise InvalidInput("Choose the org. unit to send from.", field="org_unit")
+    actor.require(Permission.SEND_SMS, unit_id)
+    text = validate_text(text)
+    if idempotency_key and (earlier := _earlier_submission(db, actor, idempotency_key)):
+        return SendResult(earlier, created=False)
+    number = _typed_number(phone)
+    with db.session() as session:
+        if contact_id is not None:
+            number = _contact_number(session, contact_id, number)
+        message = _record(session, actor, unit_id, text, number, contact_id, idempotency_key, None, submit)
+    if message is None:  # a concurrent submission with the same key won the race
+        earlier = _earlier_submission(db, actor, idempotency_key)
+        if earlier is None:
+            raise Conflict("This submission has already been recorded.")
+        return SendResult(earlier, created=False)
+    return _finish(db, actor, message, gateway, submit)
+
+
+def resend_sms(
+    db: Database, actor: Actor, message_id: int, *, gateway: Gateway | None = None, submit: bool = True
+) -> SendResult:
+    """Send a message again: same text, recipient, contact and unit; allowed once per message."""
+    with db.session() as session:
+        original = visible_message(session, actor, message_id, Permission.SEND_SMS)
+        problem = resend_problem(actor, MessageView.of(original), already_resent=_resend_of(session, original.id))
+        if problem:
+            raise Conflict(problem)
+        try:
+            with session.begin_nested():
+                message = _record(
+                    session,
+                    actor,
+                    original.org_unit_id,
+                    original.text,
+                    original.phone,
+                    original.contact_id,
+                    None,
+                    original.id,
+                    submit,
+                )
+        except IntegrityError:
+            raise Conflict(
+                "This SMS has just been resent by someone else; resend the newest message instead."
+            ) from None
+    return _finish(db, actor, message, gateway, submit)
+
+
+def resend_problem(actor: Actor, message: MessageView, already_resent: int | None = None) -> str | None:
+    """Why Resend SMS is not possible for this message, as the help text; None when it is."""
+    if not actor.can(Permission.SEND_SMS):
+        return "You do not have permission to send and resend SMS."
+    if message.org_unit_id not in actor.org_unit_ids:
+        return "You are not associated with this message's org. unit."
+    if not message.status.resendable:
+        return (
+            f"Only messages with status Accepted, Timeout during status check or Sending failed can be "
+            f"resent; this one is {message.status.label}."
+        )
+    if already_resent:
+        return f"This SMS has already been resent (message {already_resent}); resend the newest one instead."
+    return None
+
+
+def callback_url(message_id: int, token: str) -> str:
+    config = get_config()
+    base = config.public_webhook_url or f"http://127.0.0.1:{config.webhook_port}/dlr"
+    return f"{base}{'&' if '?' in base else '?'}{urlencode({'id': message_id, 'token': token})}"
+
+
+def submit_message(db: Database, message_id: int, gateway: Gateway, claimed_at: datetime | None = None) -> None:
+    """Hand a recorded message to the gateway and record what it answered.
+
+    A worker's claim (``claimed_at``) is first turned into SUBMITTING in a committed transaction
+    of its own — only if the claim is still this worker's — so from then on a crash leaves the
+    message "outcome unknown" instead of sending it again.  Without ``claimed_at`` the caller
+    recorded the message as SUBMITTING itself (a send from a page).
+    """
+    with db.session() as session:
+        message = session.get(SmsMessage, message_id, with_for_update=True)
+        if claimed_at is not None:
+            if message.dispatch_state != DispatchState.CLAIMED or message.submitted_at != claimed_at:
+                return  # the claim lapsed and the message went back to the queue: not ours any more
+            message.dispatch_state, message.submitted_at = DispatchState.SUBMITTING, utcnow()
+        elif message.dispatch_state != DispatchState.SUBMITTING:
+            return
+        unit = session.get(OrgUnit, message.org_unit_id)
+        count = count_sms(message.text)
+        outgoing = OutgoingSms(
+            message.id,
+            message.phone,
+            message.text,
+            normalise_sender(unit.sms_sender or ""),
+            count.unicode,
+            callback_url(message.id, message.dlr_token),
+        )
+    result = gateway.submit(outgoing)
+    with db.session() as session:
+        message = session.get(SmsMessage, message_id, with_for_update=True)
+        if message.dispatch_state == DispatchState.SUBMITTING:
+            record_submit_result(session, message, result)
+        elif message.dispatch_state == DispatchState.SETTLED and result.outcome == SubmitOutcome.ACCEPTED:
+            record_late_acceptance(session, message, result)
+
+
+# ---- the steps -------------------------------------------------------------------------
+
+
+def _typed_number(phone: str | None) -> str | None:
+    if phone is None or not phone.strip():
+        return None
+    try:
+        return parse_phone(phone).e164
+    except InvalidPhoneNumber as exc:
+        raise InvalidInput(exc.message, field="phone") from None
+
+
+def _contact_number(session: Session, contact_id: int, number: str | None) -> str | None:
+    numbers = [p.number for p in contact_numbers(session, contact_id)]
+    if number is not None:
+        if number not in numbers:
+            raise InvalidInput("This number is not registered for the contact.", field="phone")
+        return number
+    if len(numbers) > 1:
+        raise InvalidInput("The contact has several numbers: choose one.", field="phone")
+    return numbers[0] if numbers else None
+
+
+def _pre_send_status(
+    session: Session, unit: OrgUnit, number: str | None, contact_id: int | None
+) -> tuple[SmsStatus | None, int | None, str | None]:
+    """DESIGN.md's checks, in order: (refusal status or None, contact the number belongs to, detail)."""
+    if not read_settings(session).sending_enabled:
+        return SmsStatus.SENDING_NOT_ALLOWED, contact_id, None
+    if problem := sender_problem(unit.sms_sender, unit.representative_name):
+        return SmsStatus.INVALID_REPRESENTATIVE, contact_id, problem
+    if not number:
+        return SmsStatus.PHONE_NOT_ENTERED, contact_id, None
+    consent = check_consent(session, number, contact_id)
+    if not consent.allowed:
+        return SmsStatus.CONSENT_NOT_REGISTERED, consent.contact_id, consent.message
+    return None, consent.contact_id, None
+
+
+def _record(
+    session: Session,
+    actor: Actor,
+    unit_id: int,
+    text: str,
+    number: str | None,
+    contact_id: int | None,
+    idempotency_key: str | None,
+    original_id: int | None,
+    submit: bool,
+) -> SmsMessage | None:
+    """Insert the message and its first event; None if the idempotency key was taken meanwhile."""
+    unit = session.get(OrgUnit, unit_id)
+    if unit is None:
+        raise NotFound("That org. unit does not exist.")
+    refusal, contact_id, detail = _pre_send_status(session, unit, number, contact_id)
+    now = utcnow()
+    message = SmsMessage(
+        text=text,
+        phone=number,
+        contact_id=contact_id,
+        org_unit_id=unit_id,
+        sent_on=now,
+        status=refusal or SmsStatus.UNKNOWN,
+        resent=original_id is not None,
+        original_id=original_id,
+        segments=max(1, count_sms(text).segments),
+        sent_by_user_id=actor.id,
+        idempotency_key=idempotency_key,
+        dispatch_state=DispatchState.NOT_SENT
+        if refusal
+        else (DispatchState.SUBMITTING if submit else DispatchState.QUEUED),
+        submitted_at=now if (submit and not refusal) else None,
+        dlr_token=None if refusal else secrets.token_urlsafe(18),
+        gateway=None if refusal else get_config().gateway,
+        updated_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(message)
+            session.flush()
+    except IntegrityError:
+        if idempotency_key and original_id is None:
+            return None
+        raise
+    session.add(
+        StatusEvent(
+            message_id=message.id,
+            status=message.status,
+            at=now,
+            source="send",
+            detail=detail or (refusal.explanation if refusal else "Recorded"),
+        )
+    )
+    mark_changed(session, [unit_id])
+    return message
+
+
+def _finish(db: Database, actor: Actor, message: SmsMessage, gateway: Gateway | None, submit: bool) -> SendResult:
+    if submit and message.dispatch_state == DispatchState.SUBMITTING:
+        if gateway is None:
+            from sms_core.bootstrap import get_gateway
+
+            gateway = get_gateway()
+        submit_message(db, message.id, gateway)
+    with db.session() as session:
+        return SendResult(MessageView.of(session.get(SmsMessage, message.id)), created=True)
+
+
+def _earlier_submission(db: Database, actor: Actor, key: str | None) -> MessageView | None:
+    if not key:
+        return None
+    with db.session() as session:
+        message = session.scalar(select(SmsMessage).where(SmsMessage.idempotency_key == key))
+        if message is None or message.org_unit_id not in actor.org_unit_ids:
+            return None
+        return MessageView.of(message)
+
+
+def _resend_of(session: Session, message_id: int) -> int | None:
+    return session.scalar(select(SmsMessage.id).where(SmsMessage.original_id == message_id))

@@ -1,0 +1,166 @@
+"""Standard texts: predefined SMS texts, for all org units (global) or for one.
+
+Anyone who may send SMS sees the active ones of the unit they send from (global ones and that
+unit's); only holders of "manage standard texts" create, edit and deactivate them — checked here,
+not only by hiding the page.  A text is deactivated rather than deleted, so what was offered
+yesterday can still be found.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from sms_core.domain.errors import InvalidInput, NotFound
+from sms_core.domain.permissions import Actor, Permission
+from sms_core.storage.database import Database
+from sms_core.storage.models import OrgUnit, StandardText, User, utcnow
+from sms_core.use_cases.sending import validate_text
+
+MAX_TITLE = 200
+ALL_UNITS = "All org. units"
+
+
+@dataclass(frozen=True)
+class StandardTextView:
+    id: int
+    title: str
+    body: str
+    org_unit_id: int | None  # None: offered in every org unit
+    org_unit_name: str
+    active: bool
+    updated_at: datetime
+    updated_by: str | None
+
+
+def active_standard_texts(db: Database, actor: Actor, org_unit_id: int | None = None) -> list[StandardTextView]:
+    """What the Standard texts button offers: active global texts and the sending unit's."""
+    unit_id = org_unit_id if org_unit_id is not None else actor.current_org_unit_id
+    actor.require(Permission.SEND_SMS, unit_id)
+    units = [unit_id] if unit_id is not None else []
+    with db.session() as session:
+        rows = session.scalars(
+            select(StandardText)
+            .where(
+                StandardText.active.is_(True),
+                or_(StandardText.org_unit_id.is_(None), StandardText.org_unit_id.in_(units)),
+            )
+            .order_by(StandardText.title, StandardText.id)
+        ).all()
+        return _views(session, rows)
+
+
+def list_standard_texts(db: Database, actor: Actor, *, include_inactive: bool = True) -> list[StandardTextView]:
+    """For the Standard texts page: global texts and those of the administrator's units."""
+    actor.require(Permission.MANAGE_STANDARD_TEXTS)
+    with db.session() as session:
+        query = select(StandardText).where(
+            or_(StandardText.org_unit_id.is_(None), StandardText.org_unit_id.in_(actor.org_unit_ids))
+        )
+        if not include_inactive:
+            query = query.where(StandardText.active.is_(True))
+        rows = session.scalars(query.order_by(StandardText.active.desc(), StandardText.title, StandardText.id)).all()
+        return _views(session, rows)
+
+
+def create_standard_text(
+    db: Database, actor: Actor, *, title: str, body: str, org_unit_id: int | None
+) -> StandardTextView:
+    title, body = _checked(actor, title, body, org_unit_id)
+    with db.session() as session:
+        row = StandardText(
+            title=title,
+            body=body,
+            org_unit_id=org_unit_id,
+            active=True,
+            updated_at=utcnow(),
+            updated_by_user_id=actor.id,
+        )
+        session.add(row)
+        session.flush()
+        return _views(session, [row])[0]
+
+
+def update_standard_text(
+    db: Database, actor: Actor, text_id: int, *, title: str, body: str, org_unit_id: int | None
+) -> StandardTextView:
+    title, body = _checked(actor, title, body, org_unit_id)
+    with db.session() as session:
+        row = _editable(session, actor, text_id)
+        row.title, row.body, row.org_unit_id = title, body, org_unit_id
+        _touch(row, actor)
+        session.flush()
+        return _views(session, [row])[0]
+
+
+def set_standard_text_active(db: Database, actor: Actor, text_id: int, active: bool) -> StandardTextView:
+    """Deactivate (no longer offered in the dialog) or activate again."""
+    actor.require(Permission.MANAGE_STANDARD_TEXTS)
+    with db.session() as session:
+        row = _editable(session, actor, text_id)
+        row.active = active
+        _touch(row, actor)
+        session.flush()
+        return _views(session, [row])[0]
+
+
+def deactivate_standard_text(db: Database, actor: Actor, text_id: int) -> StandardTextView:
+    return set_standard_text_active(db, actor, text_id, False)
+
+
+# ---- the steps -------------------------------------------------------------------------
+
+
+def _checked(actor: Actor, title: str, body: str, org_unit_id: int | None) -> tuple[str, str]:
+    """Permission (in that unit, for a unit's text) first, then the fields, each at its field."""
+    actor.require(Permission.MANAGE_STANDARD_TEXTS, org_unit_id)
+    title = (title or "").strip()
+    if not title:
+        raise InvalidInput("Give the standard text a title.", field="title")
+    if len(title) > MAX_TITLE:
+        raise InvalidInput(f"The title can have at most {MAX_TITLE} characters.", field="title")
+    try:
+        return title, validate_text(body)
+    except InvalidInput as exc:
+        raise InvalidInput(exc.message.replace("SMS text", "standard text"), field="body") from None
+
+
+def _editable(session: Session, actor: Actor, text_id: int) -> StandardText:
+    row = session.get(StandardText, text_id)
+    if row is None or (row.org_unit_id is not None and row.org_unit_id not in actor.org_unit_ids):
+        raise NotFound("That standard text does not exist.")
+    return row
+
+
+def _touch(row: StandardText, actor: Actor) -> None:
+    row.updated_at = utcnow()
+    row.updated_by_user_id = actor.id
+
+
+def _views(session: Session, rows: list[StandardText]) -> list[StandardTextView]:
+    unit_ids = {r.org_unit_id for r in rows if r.org_unit_id is not None}
+    user_ids = {r.updated_by_user_id for r in rows if r.updated_by_user_id is not None}
+    units = (
+        dict(session.execute(select(OrgUnit.id, OrgUnit.name).where(OrgUnit.id.in_(unit_ids))).all())
+        if unit_ids
+        else {}
+    )
+    users = (
+        dict(session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids))).all()) if user_ids else {}
+    )
+    return [
+        StandardTextView(
+            r.id,
+            r.title,
+            r.body,
+            r.org_unit_id,
+            units.get(r.org_unit_id, ALL_UNITS),
+            r.active,
+            r.updated_at,
+            users.get(r.updated_by_user_id),
+        )
+        for r in rows
+    ]

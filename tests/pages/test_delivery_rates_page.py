@@ -1,0 +1,116 @@
+"""The delivery-rates page with AppTest: who may open it, that its figures are the report's, and
+that every figure links to the overview with the matching filters."""
+
+from datetime import UTC, date, datetime, timedelta
+from urllib.parse import parse_qs
+
+from test_app_shell import menu, open_page, run_as
+
+from sms_core.domain.statuses import SmsStatus
+from sms_core.read_models.delivery_rates import Period, delivery_report, utc_today
+from sms_core.storage.models import SmsMessage
+from sms_core.use_cases.accounts import load_actor, units_of
+
+
+def add_message(db, unit_code: str, status: SmsStatus, days_ago: int = 2) -> None:
+    """A message of our own on top of the demo history, so a test does not hang on its mix."""
+    unit = next(u for u in units_of(db, load_actor(db, "admin")) if u.code == unit_code)
+    with db.session() as s:
+        s.add(
+            SmsMessage(
+                text="Hi",
+                phone="+4791234567",
+                org_unit_id=unit.id,
+                status=status,
+                sent_on=datetime.now(UTC) - timedelta(days=days_ago),
+            )
+        )
+
+
+def open_rates(username: str = "lead"):
+    return open_page(run_as(username), "sms-delivery-rates")
+
+
+def links(at) -> list[tuple[str, dict[str, list[str]]]]:
+    return [(link.proto.label, parse_qs(link.proto.query_string)) for link in at.page_link]
+
+
+def metric(at, title: str) -> str:
+    return next(m.value for m in at.metric if m.label == title)
+
+
+def test_a_lead_sees_their_units_delivery_rates(app_env):
+    at = open_rates()
+    assert at.title[0].value == "Delivery rates"
+    lead = load_actor(app_env, "lead")
+    assert at.multiselect(key="dr_units").options == [u.name for u in units_of(app_env, lead)]
+    assert len(at.multiselect(key="dr_units").value) == 3  # all of the lead's units by default
+    report = delivery_report(app_env, lead, Period.preset("30 days"))
+    assert metric(at, "Messages sent") == f"{report.current.sent:,}"
+    assert metric(at, "Delivered") == f"{report.current.delivered_share:.1%}"
+    assert [m.label for m in at.metric] == [
+        "Messages sent",
+        "SMS segments",
+        "Delivered",
+        "Failed",
+        "Still pending",
+        "Not sent",
+    ]
+    assert any("UTC calendar days" in c.value for c in at.caption)
+
+
+def test_figures_link_to_the_overview_with_matching_filters(app_env):
+    add_message(app_env, "OSL", SmsStatus.SENDING_FAILED)
+    at = open_rates()
+    today = utc_today()
+    period = {"from": [(today - timedelta(days=29)).isoformat()], "to": [today.isoformat()]}
+    shows = [params for label, params in links(at) if label == "Show messages"]  # under each headline
+    assert len(shows) == 6 and all(p["unit"] == ["all"] and {k: p[k] for k in period} == period for p in shows)
+    assert shows[2]["status"] == ["Received"] and shows[3]["status"] == ["Rejected", "Sending failed"]
+    sending_failed = next(params for label, params in links(at) if label.startswith("Sending failed:"))
+    assert sending_failed == {"status": ["Sending failed"], "unit": ["all"], **period}
+    tromso = next(u for u in units_of(app_env, load_actor(app_env, "lead")) if u.code == "TOS")
+    unit_links = [params for _, params in links(at) if params.get("unit") == [str(tromso.id)]]
+    assert {tuple(p["status"]) for p in unit_links} >= {("Received",), ("Rejected", "Sending failed")}
+
+
+def test_stuck_messages_are_counted_and_linked(app_env):
+    add_message(app_env, "BGN", SmsStatus.ACCEPTED)
+    at = open_rates()
+    report = delivery_report(app_env, load_actor(app_env, "lead"), Period.preset("30 days"))
+    assert report.stuck_total >= 1
+    assert f"{report.stuck_total:,} messages are stuck" in at.warning[0].value
+    stuck = dict(links(at))["Review them in SMS messages"]
+    assert stuck["status"] == ["Accepted", "Timeout during status check"] and stuck["unit"] == ["all"]
+
+
+def test_changing_the_period_and_units_changes_figures_and_links(app_env):
+    at = open_rates()
+    at.segmented_control(key="dr_period").set_value("7 days").run()
+    lead = load_actor(app_env, "lead")
+    week = delivery_report(app_env, lead, Period.preset("7 days"))
+    assert metric(at, "Messages sent") == f"{week.current.sent:,}"
+    oslo = next(u for u in units_of(app_env, lead) if u.code == "OSL")
+    at.multiselect(key="dr_units").set_value([oslo.id]).run()
+    assert not at.exception
+    oslo_week = delivery_report(app_env, lead, Period.preset("7 days"), [oslo.id])
+    assert metric(at, "Messages sent") == f"{oslo_week.current.sent:,}"
+    assert all(params["unit"] == [str(oslo.id)] for _, params in links(at))
+    assert all(params["from"] == [(utc_today() - timedelta(days=6)).isoformat()] for _, params in links(at))
+
+
+def test_a_custom_period(app_env):
+    at = open_rates()
+    at.segmented_control(key="dr_period").set_value("Custom").run()
+    at.date_input(key="dr_custom").set_value((date(2020, 1, 1), date(2020, 1, 31))).run()
+    assert not at.exception
+    assert metric(at, "Messages sent") == "0" and metric(at, "Delivered") == "–"
+    assert any("01 Jan 2020 – 31 Jan 2020" in c.value for c in at.caption)
+
+
+def test_the_page_is_refused_to_users_without_the_permission(app_env):
+    at = run_as("staff")
+    assert "Delivery rates" not in menu(at)
+    open_page(at, "sms-delivery-rates")
+    assert "do not have permission to view delivery rates" in at.error[0].value
+    assert not at.metric
