@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from sms_core.demo.seed import FIRST, TEMPLATES
+from sms_core.demo.sample_data import FIRST, TEMPLATES
 from sms_core.domain.errors import SmsError
 from sms_core.gateways.base import Gateway
 from sms_core.storage.database import Database
