@@ -306,11 +306,10 @@ def test_filters_survive_a_visit_to_another_page(app_env):
     at.selectbox(key="ov_unit").set_value("all")
     at.multiselect(key="status").set_value(["Received"])
     rows = list(table(rerun(at))["Text"])
-    pages = {p["url_pathname"]: h for h, p in at._registered_pages.items()}
-    at._page_hash = pages["sms-contacts"]
+    at.switch_page("pages/contacts.py")
     at.query_params.clear()  # as in a browser: another page's URL has none of the overview's parameters
     assert rerun(at).title[0].value == "Contacts"
-    at._page_hash = pages[""]  # back by the menu: the overview is the default page
+    at.switch_page("pages/overview.py")  # back by the menu
     rerun(at)
     assert (at.text_input(key="text").value, at.selectbox(key="ov_unit").value) == ("prescription", "all")
     assert at.multiselect(key="status").value == ["Received"] and list(table(at)["Text"]) == rows
@@ -322,12 +321,11 @@ def test_a_link_from_another_page_replaces_the_filters(app_env):
     at.text_input(key="text").input("prescription")
     at.selectbox(key="ov_resent").set_value("no")
     rerun(at)
-    pages = {p["url_pathname"]: h for h, p in at._registered_pages.items()}
-    at._page_hash = pages["sms-contacts"]
+    at.switch_page("pages/contacts.py")
     rerun(at)
     at.query_params.clear()
     at.query_params.update({"status": ["Sending failed"], "unit": ["all"]})
-    at._page_hash = pages[""]
+    at.switch_page("pages/overview.py")
     rerun(at)
     assert at.text_input(key="text").value == "" and at.selectbox(key="ov_resent").value == "all"
     assert at.multiselect(key="status").value == ["Sending failed"] and at.selectbox(key="ov_unit").value == "all"
