@@ -251,6 +251,27 @@ def test_pages_are_read_from_the_database(app_env):
     assert list(frame["Text"]) == [r.text for r in second]
 
 
+def test_the_page_of_the_table_is_part_of_the_link(app_env):
+    staff = load_actor(app_env, "staff")
+    at = overview(unit="all")
+    at.pagination(key="ov_page").set_value(2)
+    assert rerun(at).query_params["page"] == "2"  # paging keeps the address shareable
+    at = overview(unit="all", page="2")
+    second = list_messages(app_env, staff, OverviewFilter(), page=2)
+    assert list(table(at)["Text"]) == [r.text for r in second] and at.pagination(key="ov_page").value == 2
+    at.text_input(key="text").input("prescription")
+    assert "page" not in rerun(at).query_params and "text" in at.query_params  # a new filter: its first page
+    last = count_messages(app_env, staff, OverviewFilter()).pages()
+    at = overview(unit="all", page="9999")  # beyond the last page: the last one
+    assert at.pagination(key="ov_page").value == last and at.query_params["page"] == str(last)
+
+
+def test_a_link_whose_last_day_is_before_its_first_filters_no_days(app_env):
+    at = overview(**{"from": "2026-05-01", "to": "2026-01-01"})
+    assert r"the last day \(2026-01-01\) is before the first day \(2026-05-01\)" in warnings(at)  # as Markdown
+    assert (at.date_input(key="from").value, at.date_input(key="to").value) == (None, None) and len(table(at))
+
+
 def test_an_idle_page_does_not_query_the_table_but_shows_changes(app_env, monkeypatch):
     monkeypatch.setattr(sms_runtime, "get_gateway", accepting)
     at = overview()

@@ -147,8 +147,8 @@ def shown_as_written(markdown: str, text: str) -> bool:
 
 # ---- 1. links with any query parameters ------------------------------------------------------
 
-READ = ("text", "phone", "from", "to", "status", "unit", "resent", "sort", "contact")  # the overview's
-UNREAD = ("page", "message", "id", "period", "units", "q", "dr_period", "contacts_query", "embed")  # nobody's
+READ = ("text", "phone", "from", "to", "status", "unit", "resent", "sort", "contact", "page")  # the overview's
+UNREAD = ("message", "id", "period", "units", "q", "dr_period", "contacts_query", "embed")  # nobody's
 NASTY_VALUES = [
     "",
     " ",
@@ -303,6 +303,14 @@ def check_overview_link(at: AppTest, db, username: str, link: dict[str, list[str
                 warned(value)
             else:
                 assert at.date_input(key=name).value in (day, None)  # used, or outside the widget's range
+    if link.get("page"):
+        value = link["page"][-1]
+        if not (value.strip().isdecimal() and int(value.strip()) >= 1):
+            warned(value)
+        elif at.dataframe:  # that page, or the last there is
+            pagers = at.get("pagination")
+            last = pagers[0].num_pages if pagers else 1
+            assert int(at.query_params.get("page", "1")) == min(int(value.strip()), last)
     if link.get("contact"):
         value = link["contact"][-1].strip()
         storable = value.isdecimal() and 0 < int(value) < 2**63
