@@ -93,11 +93,8 @@ def current_rows(db: Database, actor: Actor, f: OverviewFilter, version: object)
     if page > count.pages():  # fewer match now (messages moved out of a status filter)
         page = st.session_state[PAGE] = count.pages()
     new = Shown((f, page), version, count, list_messages(db, actor, f, page))
-    if (
-        shown is not None
-        and state.selected is not None
-        and shown.position(state.selected) != new.position(state.selected)
-    ):
+    selected = state.selected
+    if shown is not None and selected is not None and shown.position(selected) != new.position(selected):
         state.table += 1  # the selected row moved: a fresh table, selected again where it now is
     state.shown = new
     return new
