@@ -6,6 +6,7 @@ URL shows a refusal instead of the page.
 from __future__ import annotations
 
 import runpy
+from typing import NamedTuple
 
 import streamlit as st
 
@@ -15,11 +16,18 @@ from sms_core.domain.errors import SmsError
 from sms_core.domain.permissions import Actor, Permission
 from sms_core.use_cases.accounts import list_usernames, load_actor, load_actor_by_email, set_current_org_unit, units_of
 
-st.set_page_config(page_title="SMS messages", page_icon=":material/sms:", layout="wide")
 
-# (file, title, icon, url path, permission, menu section)
+class MenuPage(NamedTuple):
+    file: str
+    title: str
+    icon: str
+    url_path: str
+    permission: Permission
+    section: str
+
+
 PAGES = [
-    (
+    MenuPage(
         "pages/overview.py",
         "SMS messages",
         ":material/sms:",
@@ -27,7 +35,7 @@ PAGES = [
         Permission.VIEW_SMS,
         "Calendar / communication",
     ),
-    (
+    MenuPage(
         "pages/contacts.py",
         "Contacts",
         ":material/contacts:",
@@ -35,7 +43,7 @@ PAGES = [
         Permission.VIEW_SMS,
         "Calendar / communication",
     ),
-    (
+    MenuPage(
         "pages/standard_texts.py",
         "Standard texts",
         ":material/text_snippet:",
@@ -43,7 +51,7 @@ PAGES = [
         Permission.MANAGE_STANDARD_TEXTS,
         "Calendar / communication",
     ),
-    (
+    MenuPage(
         "pages/delivery_rates.py",
         "Delivery rates",
         ":material/monitoring:",
@@ -51,7 +59,7 @@ PAGES = [
         Permission.VIEW_DELIVERY_REPORTS,
         "Reports",
     ),
-    (
+    MenuPage(
         "pages/settings.py",
         "SMS settings",
         ":material/settings:",
@@ -126,23 +134,39 @@ def refusal_page(title: str, permission: Permission):
     return refuse
 
 
-def build_navigation(actor: Actor):
-    """The menu holds the pages the user may use; refused ones answer their URL with a reason.
+def menu(actor: Actor) -> list[MenuPage]:
+    """The pages in this user's menu, in menu order: those they may use."""
+    return [page for page in PAGES if actor.can(page.permission)]
 
-    "/" is a hidden home page showing the first page the user may use, so that every page —
-    the overview included — also has a URL of its own that can be shared.
+
+def build_navigation(actor: Actor):
+    """The menu holds the pages the user may use; the others are hidden, and run_page answers
+    their URL with a reason instead of the page.
+
+    Every page is registered with its file, so each has its URL, and a test opens any page by
+    its file as a link would.  "/" is a hidden home page showing the first page the user may use,
+    so that every page — the overview included — also has a URL of its own that can be shared.
     """
+    usable = menu(actor)
     sections: dict[str, list] = {}
-    refused = []
-    for path, title, icon, url, permission, section in PAGES:
-        if actor.can(permission):
-            sections.setdefault(section, []).append(st.Page(path, title=title, icon=icon, url_path=url))
-        else:
-            refused.append(st.Page(refusal_page(title, permission), title=title, url_path=url, visibility="hidden"))
-    first_path = next((path for path, *_, permission, _ in PAGES if actor.can(permission)), None)
+    hidden = []
+    for page in PAGES:
+        visibility = "visible" if page in usable else "hidden"
+        entry = st.Page(page.file, title=page.title, icon=page.icon, url_path=page.url_path, visibility=visibility)
+        (sections.setdefault(page.section, []) if page in usable else hidden).append(entry)
+    first_path = usable[0].file if usable else None
     home = st.Page(_home(first_path), title="SMS messages", url_path="home", default=True, visibility="hidden")
-    sections.setdefault(next(iter(sections), "SMS"), []).extend([home, *refused])
+    sections.setdefault(next(iter(sections), "SMS"), []).extend([home, *hidden])
     return st.navigation(sections)
+
+
+def run_page(chosen, actor: Actor) -> None:
+    """Run the page the URL asks for, or say why this user may not use it (its file never runs)."""
+    refused = next((p for p in PAGES if p.url_path == chosen.url_path and p not in menu(actor)), None)
+    if refused is None:
+        chosen.run()
+    else:
+        refusal_page(refused.title, refused.permission)()
 
 
 def _home(first_path: str | None):
@@ -162,10 +186,16 @@ def _no_access() -> None:
     )
 
 
-try:
-    actor = choose_org_unit(resolve_actor())
-except SmsError as exc:
-    st.error(exc.message, icon=":material/error:")
-    st.stop()
-st.session_state[ACTOR_KEY] = actor
-build_navigation(actor).run()
+def main() -> None:
+    st.set_page_config(page_title="SMS messages", page_icon=":material/sms:", layout="wide")
+    try:
+        actor = choose_org_unit(resolve_actor())
+    except SmsError as exc:
+        st.error(exc.message, icon=":material/error:")
+        st.stop()
+    st.session_state[ACTOR_KEY] = actor
+    run_page(build_navigation(actor), actor)
+
+
+if __name__ == "__main__":  # as Streamlit runs it; tests import the menu without running the app
+    main()

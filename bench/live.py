@@ -1,6 +1,6 @@
 """Live updates: how soon an open overview notices a status change, and what idle ones cost.
 
-The overview's table is a fragment that reruns every ``LIVE_SECONDS`` (pages/overview.py) and
+The overview's table is a fragment that reruns every ``LIVE_SECONDS`` (pages/_overview_table.py) and
 asks the process's ``ChangeWatcher`` for a version of its units; only a new version makes it
 read rows again.  A page here is that loop without Streamlit around it: the same watcher call on
 the same tick, the same re-read when the version moved.  (AppTest cannot tick a fragment, and
@@ -32,7 +32,7 @@ from sms_core.storage.change_feed import get_change_watcher
 from sms_core.storage.database import Database
 from sms_core.use_cases.message_lifecycle import apply_delivery_report
 
-LIVE_SECONDS = 1.0  # pages/overview.py: how often the table asks whether anything changed
+LIVE_SECONDS = 1.0  # pages/_overview_table.py: how often the table asks whether anything changed
 IDLE_PAGES = 50
 
 

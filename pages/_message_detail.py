@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 import streamlit as st
 
+from pages._flash import flash
+from pages._overview_state import BACK, HISTORY, RESEND, SHOW_ORIGINAL, SHOW_RESEND, TABLE_PLACE, overview_state
 from pages._shared import current_actor, database, plain
 from sms_core.domain.errors import SmsError
 from sms_core.domain.permissions import Actor
@@ -19,27 +21,17 @@ from sms_core.read_models.message_detail import MessageDetail, get_message_detai
 from sms_core.storage.database import Database
 from sms_core.use_cases.sending import resend_problem, resend_sms
 
-SELECTED_KEY = "ov_selected"  # id of the message selected in the table
-FOCUS_KEY = "ov_focus"  # id of a message opened from the selected one's details (original/resend)
-DETAIL_KEY = "ov_detail"
-REFRESH_KEY = "ov_refresh"
-RESEND_OUTCOME_KEY = "ov_resend_outcome"
-
-
-def shown_message_id() -> int | None:
-    return st.session_state.get(FOCUS_KEY) or st.session_state.get(SELECTED_KEY)
-
 
 def current_detail(db: Database, actor: Actor, version: object) -> MessageDetail | None:
     """The detail of the message shown underneath, read again only when something changed."""
-    message_id = shown_message_id()
+    state = overview_state()
+    message_id = state.shown_message_id
     if message_id is None:
         return None
-    cached = st.session_state.get(DETAIL_KEY)
-    if cached and cached[0] == (message_id, version):
-        return cached[1]
+    if state.detail and state.detail[0] == (message_id, version):
+        return state.detail[1]
     detail = get_message_detail(db, actor, message_id)
-    st.session_state[DETAIL_KEY] = ((message_id, version), detail)
+    state.detail = ((message_id, version), detail)
     return detail
 
 
@@ -48,11 +40,13 @@ def _resend(message_id: int) -> None:
     try:
         result = resend_sms(database(), current_actor(), message_id)
     except SmsError as exc:
-        st.session_state[RESEND_OUTCOME_KEY] = (False, exc.message)
+        flash("toast", exc.message, icon=":material/error:", place=TABLE_PLACE)
         return
-    st.session_state[RESEND_OUTCOME_KEY] = (result.ok, result.summary)
-    st.session_state[FOCUS_KEY] = None
-    st.session_state[REFRESH_KEY] = True  # the new row now, not at the next change notice
+    icon = ":material/check_circle:" if result.ok else ":material/error:"
+    flash("toast", result.summary, icon=icon, place=TABLE_PLACE)
+    state = overview_state()
+    state.focus = None
+    state.refresh = True  # the new row now, not at the next change notice
 
 
 def resend_button(actor: Actor, detail: MessageDetail | None) -> None:
@@ -65,25 +59,18 @@ def resend_button(actor: Actor, detail: MessageDetail | None) -> None:
         icon=":material/replay:",
         disabled=problem is not None,
         help=problem,
-        key="ov_resend",
+        key=RESEND,
         on_click=_resend,
         args=(detail.message.id,) if detail else (),
     )
 
 
 def refresh() -> None:
-    st.session_state[REFRESH_KEY] = True
-
-
-def show_resend_outcome() -> None:
-    outcome = st.session_state.pop(RESEND_OUTCOME_KEY, None)
-    if outcome:
-        ok, sentence = outcome
-        st.toast(sentence, icon=":material/check_circle:" if ok else ":material/error:")
+    overview_state().refresh = True
 
 
 def _focus(message_id: int | None) -> None:
-    st.session_state[FOCUS_KEY] = message_id
+    overview_state().focus = message_id
 
 
 def draw_links(detail: MessageDetail) -> None:
@@ -96,7 +83,7 @@ def draw_links(detail: MessageDetail) -> None:
                 on_click=_focus,
                 args=(m.original_id,),
                 icon=":material/undo:",
-                key="ov_show_original",
+                key=SHOW_ORIGINAL,
             )
         if detail.resend_id:
             st.button(
@@ -104,12 +91,10 @@ def draw_links(detail: MessageDetail) -> None:
                 on_click=_focus,
                 args=(detail.resend_id,),
                 icon=":material/redo:",
-                key="ov_show_resend",
+                key=SHOW_RESEND,
             )
-        if st.session_state.get(FOCUS_KEY):
-            st.button(
-                "Back to the selected SMS", on_click=_focus, args=(None,), icon=":material/arrow_back:", key="ov_back"
-            )
+        if overview_state().focus:
+            st.button("Back to the selected SMS", on_click=_focus, args=(None,), icon=":material/arrow_back:", key=BACK)
 
 
 def draw_detail(detail: MessageDetail, zone: str) -> None:
@@ -142,6 +127,6 @@ def draw_detail(detail: MessageDetail, zone: str) -> None:
     st.dataframe(
         history,
         hide_index=True,
-        key="ov_history",
+        key=HISTORY,
         column_config={"At": st.column_config.DatetimeColumn("At", format="YYYY-MM-DD HH:mm:ss")},
     )

@@ -5,17 +5,21 @@ overview in the contact's context.  Consent is per number, so the actions sit on
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
+from pages._flash import flash, show_flash
+from pages._links import overview_link
 from pages._shared import current_actor, database, local_time, plain, show_refusal
-from pages.send_dialog import send_sms_dialog, show_send_notice
+from pages.send_dialog import send_sms_dialog
 from sms_core.domain.errors import SmsError
 from sms_core.domain.permissions import Permission
 from sms_core.read_models.contacts import ContactView, PhoneView, get_contact, search_contacts
+from sms_core.read_models.overview_link import default_filter
 from sms_core.use_cases.consent import register_consent, withdraw_consent
 
 SELECTED_KEY = "contacts_selected"
-REFUSAL_KEY = "contacts_refusal"  # (phone id, sentence) of the last refused consent change
 
 
 def consent_sentence(phone: PhoneView) -> str:
@@ -63,11 +67,12 @@ def contact_header(contact: ContactView) -> None:
         st.caption(plain(contact.email))
     left, right = st.columns(2)
     with left:
-        st.page_link(
-            "pages/overview.py",
-            label="Open SMS messages for this contact",
+        default = default_filter(actor)  # the overview as it opens (the current unit), for this contact
+        overview_link(
+            "Open SMS messages for this contact",
+            replace(default, contact_id=contact.id),
+            default=default,
             icon=":material/sms:",
-            query_params={"contact": str(contact.id)},
         )
     with right:
         if actor.can(Permission.SEND_SMS) and st.button("Send SMS", icon=":material/send:", key="contacts_send"):
@@ -82,9 +87,7 @@ def phone_row(phone: PhoneView) -> None:
         badge = {"Registered": ":green-badge[Registered]", "Withdrawn": ":orange-badge[Withdrawn]"}
         shown = badge.get(phone.consent.label, ":gray-badge[Not registered]")
         state.markdown(f"{shown}  \n{plain(consent_sentence(phone))}")
-        refusal = st.session_state.get(REFUSAL_KEY)
-        if refusal and refusal[0] == phone.id:
-            st.error(refusal[1], icon=":material/block:")
+        show_flash(consent_place(phone))
         if not actor.can(Permission.SEND_SMS):
             return
         with action:
@@ -116,20 +119,23 @@ def withdraw(phone: PhoneView) -> None:
     change_consent(phone, "withdrawn", withdraw_consent, db, actor, phone.id)
 
 
+def consent_place(phone: PhoneView) -> str:
+    return f"consent of phone {phone.id}"
+
+
 def change_consent(phone: PhoneView, done: str, action, *args) -> None:
-    """Run a consent service; its refusal is shown at the number on the next run."""
-    st.session_state.pop(REFUSAL_KEY, None)
+    """Run a consent service; its refusal is shown at the number as the page is drawn."""
     try:
         action(*args)
     except SmsError as exc:
-        st.session_state[REFUSAL_KEY] = (phone.id, exc.message)
+        flash("error", exc.message, icon=":material/block:", place=consent_place(phone))
         return
     st.toast(f"Consent {done} for {phone.international}.", icon=":material/check_circle:")
 
 
 actor = current_actor()
 db = database()
-show_send_notice()
+show_flash()  # e.g. the confirmation of a send that closed the dialog
 st.title("Contacts")
 try:
     contact_id = search()

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import timedelta
-from urllib.parse import urlencode
 
-import altair as alt
-import pandas as pd
 import streamlit as st
 
+from pages._delivery_rates_charts import format_figure, reasons_chart, share_chart, units_chart, volume_chart
+from pages._links import overview_link
 from pages._shared import current_actor, database, plain, show_refusal
 from sms_core.domain.errors import SmsError
 from sms_core.domain.permissions import Actor, Permission
-from sms_core.domain.statuses import STATUS_LABELS, SmsStatus
+from sms_core.domain.statuses import SmsStatus
 from sms_core.read_models.delivery_rates import (
     PRESETS,
     STUCK,
@@ -30,50 +29,31 @@ from sms_core.read_models.delivery_rates import (
     delivery_report,
     utc_today,
 )
+from sms_core.read_models.overview import OverviewFilter
+from sms_core.read_models.overview_link import link_url
 from sms_core.use_cases.accounts import units_of
 
-OVERVIEW_PAGE = "pages/overview.py"
-OVERVIEW_PATH = "/sms-messages"
-# One colour per status, in the statuses' own order: green arrived, reds failed, grey, blues and
-# purple still wait, oranges were stopped before sending.
-STATUS_COLOURS = [
-    "#9e9e9e",
-    "#64b5f6",
-    "#e53935",
-    "#2e7d32",
-    "#fb8c00",
-    "#b71c1c",
-    "#ffb74d",
-    "#7e57c2",
-    "#f57c00",
-    "#ef6c00",
-    "#1e88e5",
-]
 
-
-def overview_params(
+def these_messages(
     statuses: Iterable[SmsStatus], unit_ids: Iterable[int], period: Period, actor: Actor
-) -> dict[str, list[str]]:
-    """The overview's URL filters for these statuses, units and days (see the overview page)."""
-    units = sorted(unit_ids)
-    unit = ["all"] if len(units) > 1 and set(units) == set(actor.org_unit_ids) else [str(u) for u in units]
-    return {
-        "status": [s.label for s in sorted(statuses)],
-        "unit": unit,
-        "from": [period.first.isoformat()],
-        "to": [period.last.isoformat()],
-    }
+) -> OverviewFilter:
+    """The overview's filter for these statuses, units and days; all of a lead's units read as
+    "all my units", so the link says so."""
+    units = frozenset(unit_ids)
+    everything = len(units) > 1 and units == actor.org_unit_ids
+    return OverviewFilter(
+        statuses=frozenset(statuses),
+        org_unit_ids=None if everything else units,
+        sent_from=period.first,
+        sent_to=period.last,
+    )
 
 
-def overview_url(params: dict[str, list[str]]) -> str:
-    """The same filters as a plain link, for sharing or opening in a new tab."""
-    return f"{OVERVIEW_PATH}?{urlencode(params, doseq=True)}"
-
-
-def link(label: str, params: dict[str, list[str]], actor: Actor, icon: str | None = None) -> None:
-    """A click-through to the overview; plain text for someone who may not open the overview."""
+def link(label: str, f: OverviewFilter, actor: Actor, icon: str | None = None) -> None:
+    """A click-through to the overview; plain text for someone who may not open the overview.
+    The link's address is its tooltip, for sharing or opening in a new tab."""
     if actor.can(Permission.VIEW_SMS):
-        st.page_link(OVERVIEW_PAGE, label=label, icon=icon, query_params=params, help=overview_url(params))
+        overview_link(label, f, icon=icon, help=link_url(f))
     else:
         st.markdown(label)
 
@@ -108,12 +88,6 @@ def choose_scope(actor: Actor) -> tuple[Period, list[int]]:
     return period, chosen
 
 
-def _format(value: float | None, is_share: bool) -> str:
-    if value is None:
-        return "–"
-    return f"{value:.1%}" if is_share else f"{value:,.0f}"
-
-
 def _change(headline: Headline) -> str | int | None:
     if headline.change is None:
         return None
@@ -126,14 +100,14 @@ def show_headlines(report: DeliveryReport, actor: Actor) -> None:
         with column:
             st.metric(
                 headline.title,
-                _format(headline.value, headline.is_share),
+                format_figure(headline.value, headline.is_share),
                 _change(headline),
                 delta_color="normal" if headline.higher_is_better else "inverse",
                 help=headline.help,
                 border=True,
             )
-            params = overview_params(headline.statuses, report.org_unit_ids, report.period, actor)
-            link("Show messages", params, actor, icon=":material/list:")
+            messages = these_messages(headline.statuses, report.org_unit_ids, report.period, actor)
+            link("Show messages", messages, actor, icon=":material/list:")
 
 
 def show_stuck(report: DeliveryReport, actor: Actor) -> None:
@@ -147,59 +121,9 @@ def show_stuck(report: DeliveryReport, actor: Actor) -> None:
     )
     link(
         "Review them in SMS messages",
-        overview_params(STUCK, report.org_unit_ids, report.period, actor),
+        these_messages(STUCK, report.org_unit_ids, report.period, actor),
         actor,
         icon=":material/replay:",
-    )
-
-
-_LEGEND = alt.Legend(orient="bottom", columns=2, labelLimit=240)
-
-
-def _share_axis(title: str) -> dict:
-    return {"title": title, "axis": alt.Axis(format="%"), "scale": alt.Scale(domain=[0, 1])}
-
-
-def _status_scale() -> alt.Scale:
-    return alt.Scale(domain=list(STATUS_LABELS), range=STATUS_COLOURS)
-
-
-def volume_chart(report: DeliveryReport) -> alt.Chart:
-    data = pd.DataFrame(
-        [{"day": r.day.isoformat(), "status": r.status.label, "messages": r.count} for r in report.daily],
-        columns=["day", "status", "messages"],
-    )
-    return (
-        alt.Chart(data)
-        .mark_bar()
-        .encode(
-            x=alt.X("utcyearmonthdate(day):T", title="Day (UTC)"),
-            y=alt.Y("sum(messages):Q", title="Messages"),
-            color=alt.Color("status:N", title="SMS status", scale=_status_scale(), legend=_LEGEND),
-            tooltip=[alt.Tooltip("utcyearmonthdate(day):T", title="Day"), "status:N", "messages:Q"],
-        )
-    )
-
-
-def share_chart(report: DeliveryReport) -> alt.Chart:
-    rows = [
-        {"day": d.day.isoformat(), "delivered share": d.share, "delivered": d.delivered, "with a final status": d.final}
-        for d in report.daily_shares()
-    ]
-    data = pd.DataFrame(rows, columns=["day", "delivered share", "delivered", "with a final status"])
-    return (
-        alt.Chart(data)
-        .mark_line(point=True, color="#2e7d32")
-        .encode(
-            x=alt.X("utcyearmonthdate(day):T", title="Day (UTC)"),
-            y=alt.Y("delivered share:Q", **_share_axis("Delivered share")),
-            tooltip=[
-                alt.Tooltip("utcyearmonthdate(day):T", title="Day"),
-                alt.Tooltip("delivered share:Q", format=".1%"),
-                "delivered:Q",
-                "with a final status:Q",
-            ],
-        )
     )
 
 
@@ -221,40 +145,13 @@ def show_statuses(report: DeliveryReport, actor: Actor) -> None:
         return
     with st.container(horizontal=True, gap="medium"):
         for status, n in counts:
-            params = overview_params({status}, report.org_unit_ids, report.period, actor)
-            link(f"{status.label}: **{n:,}**", params, actor)
+            messages = these_messages({status}, report.org_unit_ids, report.period, actor)
+            link(f"{status.label}: **{n:,}**", messages, actor)
 
 
 def _worst_first(units: list[UnitFigures]) -> list[UnitFigures]:
     """Lowest delivered share first; units the gateway has not answered for yet go last."""
     return sorted(units, key=lambda u: (u.figures.delivered_share is None, u.figures.delivered_share or 0, u.name))
-
-
-def units_chart(units: list[UnitFigures]) -> alt.Chart:
-    data = pd.DataFrame(
-        [
-            {
-                "unit": u.name,
-                "delivered share": u.figures.delivered_share,
-                "sent": u.figures.sent,
-                "label": f"{_format(u.figures.delivered_share, True)} of {u.figures.final:,} · {u.figures.sent:,} sent",
-            }
-            for u in units
-        ],
-        columns=["unit", "delivered share", "sent", "label"],
-    )  # no dots in field names: Vega-Lite reads "a.b" as a nested field
-    order = [u.name for u in units]
-    bars = alt.Chart(data).encode(
-        y=alt.Y("unit:N", sort=order, title=None),
-        x=alt.X("delivered share:Q", **_share_axis("Delivered share")),
-        tooltip=[
-            alt.Tooltip("unit:N", title="Org. unit"),
-            alt.Tooltip("delivered share:Q", format=".1%"),
-            alt.Tooltip("sent:Q", title="messages sent"),
-        ],
-    )
-    labels = bars.mark_text(align="right", dx=-6, color="white").encode(text="label:N")
-    return bars.mark_bar(color="#2e7d32") + labels
 
 
 def show_units(report: DeliveryReport, actor: Actor) -> None:
@@ -272,24 +169,7 @@ def show_units(report: DeliveryReport, actor: Actor) -> None:
         for cell, (_, attribute, statuses) in zip(cells[1:], UNIT_COUNTS, strict=False):
             with cell:
                 value = getattr(unit.figures, attribute)
-                link(f"{value:,}", overview_params(statuses, [unit.org_unit_id], report.period, actor), actor)
-
-
-def reasons_chart(report: DeliveryReport) -> alt.Chart:
-    data = pd.DataFrame(
-        [{"reason": r.reason, "status": r.status.label, "messages": r.count} for r in report.reasons],
-        columns=["reason", "status", "messages"],
-    )
-    return (
-        alt.Chart(data)
-        .mark_bar()
-        .encode(
-            y=alt.Y("reason:N", sort="-x", title=None, axis=alt.Axis(labelLimit=360)),
-            x=alt.X("messages:Q", title="Messages"),
-            color=alt.Color("status:N", scale=_status_scale(), legend=None),
-            tooltip=["status:N", "reason:N", "messages:Q"],
-        )
-    )
+                link(f"{value:,}", these_messages(statuses, [unit.org_unit_id], report.period, actor), actor)
 
 
 def show_reasons(report: DeliveryReport, actor: Actor) -> None:
@@ -301,8 +181,8 @@ def show_reasons(report: DeliveryReport, actor: Actor) -> None:
     chart.altair_chart(reasons_chart(report), width="stretch")
     with links:
         for reason in report.reasons:
-            params = overview_params({reason.status}, report.org_unit_ids, report.period, actor)
-            link(f"**{reason.count:,}** · {plain(reason.reason)}", params, actor)
+            messages = these_messages({reason.status}, report.org_unit_ids, report.period, actor)
+            link(f"**{reason.count:,}** · {plain(reason.reason)}", messages, actor)
 
 
 actor = current_actor()

@@ -21,28 +21,24 @@ from dataclasses import dataclass
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from pages._shared import current_actor, database, plain
-from pages.sms_text_input import insert_sms_text, set_sms_text, sms_text_input
+from pages._flash import flash
+from pages._send_dialog_fields import PhoneChoice, phone_field, standard_texts_button
+from pages._shared import current_actor, database
+from pages.sms_text_input import set_sms_text, sms_text_input
 from sms_core.domain.errors import SmsError
 from sms_core.domain.permissions import Actor, Permission
-from sms_core.domain.phones import InvalidPhoneNumber, PhoneProblem, parse_phone
-from sms_core.read_models.contacts import contact_name, get_contact
+from sms_core.domain.phones import InvalidPhoneNumber, PhoneProblem
 from sms_core.storage.database import Database
-from sms_core.use_cases.consent import consent_for_number
 from sms_core.use_cases.sending import send_sms
-from sms_core.use_cases.standard_texts import active_standard_texts
 
 log = logging.getLogger(__name__)
 
 TEXT_KEY = "send_sms_text"
-PHONE_KEY = "send_sms_phone"  # the free-text number (no contact in context)
 KEEP_OPEN_KEY = "send_sms_keep_open"
 SENDING_KEY = "send_sms_sending"  # (Composed, idempotency key) while a send is under way
 OUTCOME_KEY = "send_sms_outcome"  # (ok, sentence) of the last send
 ERRORS_KEY = "send_sms_errors"  # (Composed, {field: sentence}) of the last failed send
 IDEMPOTENCY_KEY = "send_sms_idempotency"  # (Composed, key) of the message being composed
-STANDARD_TEXTS_KEY = "send_sms_standard_texts"  # the popover's open state
-NOTICE_KEY = "send_sms_notice"  # the confirmation of a send that closed the dialog
 
 
 @dataclass(frozen=True)
@@ -52,26 +48,6 @@ class Composed:
     phone: str | None  # E.164
     text: str
     contact_id: int | None
-
-
-@dataclass(frozen=True)
-class PhoneChoice:
-    e164: str | None
-    blocked: str | None = None  # why Send is not allowed for this number
-
-
-def contact_phone_key(contact_id: int) -> str:
-    return f"send_sms_phone_of_{contact_id}"
-
-
-def show_send_notice() -> None:
-    """Toast the confirmation of a send that closed the dialog.
-
-    A toast drawn just before the rerun that closes the dialog is lost with that run, so the
-    sentence waits in session state: every page that opens the dialog calls this near its top.
-    """
-    if notice := st.session_state.pop(NOTICE_KEY, None):
-        st.toast(notice, icon=":material/check_circle:")
 
 
 def _dismissed() -> None:
@@ -88,9 +64,9 @@ def send_sms_dialog(contact_id: int | None = None) -> None:
         st.error(f"You do not have permission to {Permission.SEND_SMS.label}.", icon=":material/block:")
         return
     db = database()
-    phone = _contact_phone(db, actor, contact_id) if contact_id is not None else _typed_phone(db, actor)
+    phone = phone_field(db, actor, contact_id)
     phone_errors = st.container()
-    _standard_texts(db, actor)
+    standard_texts_button(db, actor, TEXT_KEY)
     text = sms_text_input(TEXT_KEY, label="SMS text", placeholder="Write the SMS here")
     text_errors = st.container()
     composed = Composed(phone.e164, text, contact_id)
@@ -113,112 +89,6 @@ def send_sms_dialog(contact_id: int | None = None) -> None:
     if sending:
         _send(db, actor, *sending)
     _show_outcome()
-
-
-# ---- the phone field ---------------------------------------------------------------------
-
-
-def _contact_phone(db: Database, actor: Actor, contact_id: int) -> PhoneChoice:
-    """The contact's numbers, pre-selected when there is exactly one; consent checked at once."""
-    try:
-        contact = get_contact(db, actor, contact_id)
-    except SmsError as exc:
-        st.error(exc.message, icon=":material/error:")
-        return PhoneChoice(None, exc.message)
-    st.caption(f"To **{plain(contact.name)}**")
-    if not contact.phones:
-        reason = "No phone number is registered for this contact. Register one before sending an SMS."
-        st.warning(reason, icon=":material/warning:")
-        return PhoneChoice(None, reason)
-    labels = {p.number: p.display for p in contact.phones}
-    number = st.selectbox(
-        "Phone",
-        list(labels),
-        index=0 if len(labels) == 1 else None,
-        format_func=labels.__getitem__,
-        placeholder="Choose one of the contact's numbers",
-        key=contact_phone_key(contact_id),
-    )
-    if number is None:
-        return PhoneChoice(None)
-    return _consent(db, actor, number, contact_id)
-
-
-def _typed_phone(db: Database, actor: Actor) -> PhoneChoice:
-    """A free-text number: an error for one that cannot be used, a warning for a fixed line."""
-    typed = st.text_input(
-        "Phone",
-        key=PHONE_KEY,
-        placeholder="+47 912 34 567",
-        help="The number with country code; without one, a Norwegian number is assumed.",
-    )
-    if not typed.strip():
-        return PhoneChoice(None)
-    try:
-        phone = parse_phone(typed)
-    except InvalidPhoneNumber as exc:
-        st.error(exc.message, icon=":material/error:")
-        return PhoneChoice(None, exc.message)
-    if phone.warning:
-        st.warning(phone.warning, icon=":material/phone_disabled:")
-    return _consent(db, actor, phone.e164, None)
-
-
-def _consent(db: Database, actor: Actor, number: str, contact_id: int | None) -> PhoneChoice:
-    """Check consent as soon as there is a number; without it, warn at the field and block Send."""
-    try:
-        check = consent_for_number(db, actor, number, contact_id)
-    except SmsError as exc:
-        st.error(exc.message, icon=":material/error:")
-        return PhoneChoice(number)  # Send stays possible: it will say the same, and keeps the text
-    if not check.allowed:
-        st.warning(check.message, icon=":material/do_not_disturb_on:")
-        return PhoneChoice(number, check.message)
-    if contact_id is None and check.contact_id is not None:
-        st.caption(_owner_note(db, actor, check.contact_id))
-    elif check.message:
-        st.caption(check.message)
-    return PhoneChoice(number)
-
-
-def _owner_note(db: Database, actor: Actor, contact_id: int) -> str:
-    try:
-        name = plain(contact_name(db, actor, contact_id))
-        return f"This number belongs to {name}; the SMS is recorded on that contact."
-    except SmsError:
-        return "This number belongs to a contact; the SMS is recorded on that contact."
-
-
-# ---- standard texts ----------------------------------------------------------------------
-
-
-def _standard_texts(db: Database, actor: Actor) -> None:
-    """The Standard texts button above the text field; a choice goes in at the cursor."""
-    popover = st.popover("Standard texts", icon=":material/text_snippet:", key=STANDARD_TEXTS_KEY, on_change="rerun")
-    if not popover.open:
-        return  # read the texts only when someone looks at them
-    with popover:
-        try:
-            texts = active_standard_texts(db, actor)
-        except SmsError as exc:
-            st.error(exc.message, icon=":material/error:")
-            return
-        if not texts:
-            st.caption("There are no standard texts for your org. unit yet.")
-        for text in texts:
-            st.button(
-                plain(text.title),
-                key=f"send_sms_standard_{text.id}",
-                help=plain(text.body),
-                width="stretch",
-                on_click=_insert_standard_text,
-                args=(text.body,),
-            )
-
-
-def _insert_standard_text(body: str) -> None:
-    insert_sms_text(TEXT_KEY, body)
-    st.session_state[STANDARD_TEXTS_KEY] = False  # close the popover: the text is in
 
 
 # ---- sending -----------------------------------------------------------------------------
@@ -280,7 +150,9 @@ def _send_and_remember(db: Database, actor: Actor, composed: Composed, key: str)
     if st.session_state.get(KEEP_OPEN_KEY, True):
         st.session_state[OUTCOME_KEY] = (True, result.summary)
         return False
-    st.session_state[NOTICE_KEY] = result.summary  # for the page, once the dialog is closed
+    # For the page, once the dialog is closed: a toast drawn now would be lost with this run, so every
+    # page that opens the dialog shows its flash messages near its top.
+    flash("toast", result.summary, icon=":material/check_circle:")
     return True
 
 

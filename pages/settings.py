@@ -10,10 +10,13 @@ from datetime import UTC, datetime
 
 import streamlit as st
 
+from pages._flash import flash, show_flash
+from pages._links import overview_link
 from pages._shared import current_actor, database, plain, show_refusal
 from sms_core.domain.errors import SmsError
 from sms_core.domain.permissions import Actor, Permission
 from sms_core.domain.statuses import PENDING
+from sms_core.read_models.overview import OverviewFilter
 from sms_core.use_cases.org_units import UnitSender, configuration_problem, list_unit_senders, update_unit_sender
 from sms_core.use_cases.settings import (
     SENDING_ENABLED,
@@ -24,7 +27,7 @@ from sms_core.use_cases.settings import (
     setting_states,
 )
 
-OVERVIEW_PAGE = "pages/overview.py"
+SWITCHES_PLACE = "settings switches"
 
 
 def _when(at: datetime) -> str:
@@ -56,13 +59,12 @@ def _switch(actor: Actor, key: str) -> None:
     try:
         change_setting(database(), actor, key, st.session_state[f"setting_{key}"])
     except SmsError as exc:
-        st.session_state["settings_refusal"] = exc.message
+        flash("error", exc.message, icon=":material/block:", place=SWITCHES_PLACE)
 
 
 def show_switches(actor: Actor) -> None:
     st.subheader("Sending")
-    if refusal := st.session_state.pop("settings_refusal", None):
-        st.error(refusal, icon=":material/block:")
+    show_flash(SWITCHES_PLACE)
     for state in setting_states(database(), actor):
         widget = f"setting_{state.key}"
         st.session_state[widget] = state.value  # what is stored, also when someone else changed it
@@ -92,17 +94,21 @@ def show_switches(actor: Actor) -> None:
             st.caption("No changes yet.")
 
 
+def sender_place(unit_id: int) -> str:
+    return f"sender of unit {unit_id}"
+
+
 def _save_sender(actor: Actor, unit_id: int) -> None:
     """on_click of Save: runs before the fragment redraws, so the field can show the stored form."""
     representative, sender = st.session_state[f"rep_{unit_id}"], st.session_state[f"sender_{unit_id}"]
     try:
         saved = update_unit_sender(database(), actor, unit_id, representative, sender)
     except SmsError as exc:
-        st.session_state[f"sender_result_{unit_id}"] = ("error", exc.message)
+        flash("error", plain(exc.message), place=sender_place(unit_id))
         return
     st.session_state[f"rep_{unit_id}"] = saved.representative_name
     st.session_state[f"sender_{unit_id}"] = saved.sms_sender
-    st.session_state[f"sender_result_{unit_id}"] = ("success", f"Saved: {saved.name} now sends as {saved.sms_sender}.")
+    flash("success", plain(f"Saved: {saved.name} now sends as {saved.sms_sender}."), place=sender_place(unit_id))
 
 
 def show_unit(actor: Actor, unit: UnitSender) -> None:
@@ -134,8 +140,7 @@ def show_unit(actor: Actor, unit: UnitSender) -> None:
             _, rep_note, sender_note, _ = st.columns(widths)
             note = rep_note if refusal.field == "representative_name" else sender_note
             note.error(refusal.message, icon=":material/error:")
-        if result := st.session_state.pop(f"sender_result_{unit.id}", None):
-            (st.success if result[0] == "success" else st.error)(plain(result[1]))
+        show_flash(sender_place(unit.id))
 
 
 @st.fragment
@@ -182,11 +187,8 @@ def show_gateway(actor: Actor) -> None:
     else:
         st.success("The gateway answers.", icon=":material/cloud_done:")
     if actor.can(Permission.VIEW_SMS) and status.waiting_for_final_status:
-        st.page_link(
-            OVERVIEW_PAGE,
-            label="Show the waiting messages",
-            icon=":material/list:",
-            query_params={"status": pending, "unit": ["all"]},
+        overview_link(
+            "Show the waiting messages", OverviewFilter(statuses=PENDING, org_unit_ids=None), icon=":material/list:"
         )
     st.button("Check again", key="gateway_check", icon=":material/refresh:")
 

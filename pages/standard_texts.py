@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from pages._flash import flash, show_flash
 from pages._shared import current_actor, database, local_time, plain, show_refusal
 from pages.sms_text_input import set_sms_text, sms_text_input
 from sms_core.domain.errors import SmsError
@@ -87,9 +88,8 @@ def editor(texts: list[StandardTextView]) -> None:
         label = "Deactivate" if current.active else "Activate again"
         if active_col.button(label, icon=":material/toggle_off:" if current.active else ":material/toggle_on:"):
             set_standard_text_active(db, actor, current.id, not current.active)
-            st.toast(
-                f"“{plain(current.title)}” is {'no longer' if current.active else 'again'} offered in the Send SMS dialog."
-            )
+            again = "no longer" if current.active else "again"
+            flash("toast", f"“{plain(current.title)}” is {again} offered in the Send SMS dialog.")
             st.rerun()
 
 
@@ -109,7 +109,7 @@ def save(current: StandardTextView | None, body: str) -> None:
         st.rerun()
     st.session_state[EDITING_KEY] = saved.id
     st.session_state.pop(ERRORS_KEY, None)
-    st.toast(f"“{plain(saved.title)}” is saved.", icon=":material/check_circle:")
+    flash("toast", f"“{plain(saved.title)}” is saved.", icon=":material/check_circle:")
     st.rerun()
 
 
@@ -120,6 +120,7 @@ def show(message: str | None) -> None:
 
 actor = current_actor()
 db = database()
+show_flash()  # what the last save or (de)activation did: a toast drawn before st.rerun would be lost
 st.title("Standard texts")
 st.caption(
     "The Standard texts button of the Send SMS dialog offers the active texts for all org. units "

@@ -147,3 +147,17 @@ def test_send_keep_window_open_then_close_and_watch_the_status_move(live_app, pa
     rows = wait_for_rows(page, lambda rows: any(r["text"] == "Flow six: second" for r in rows))
     assert any(r["text"] == "Flow six: first" for r in rows)
     wait_for_rows(page, lambda rows: any(r["text"] == "Flow six: second" and r["status"] == "Received" for r in rows))
+
+
+def test_the_page_of_the_table_is_in_the_shareable_url(live_app, page):
+    """The pager lives in the live fragment; its page still reaches the address bar."""
+    page.goto(f"{live_app.url}/sms-messages?unit=all")
+    first = wait_for_rows(page, lambda rows: len(rows) > 1)
+    page.get_by_test_id("stPaginationNext").first.click()
+    page.wait_for_function("() => new URLSearchParams(location.search).get('page') === '2'")
+    second = wait_for_rows(page, lambda rows: rows != first)
+    shared = page.context.new_page()
+    shared.goto(page.url)
+    assert [r["text"] for r in wait_for_rows(shared, lambda rows: True)] == [r["text"] for r in second]
+    page.get_by_label("Text", exact=True).fill("prescription")
+    page.wait_for_function("() => location.search.includes('text=prescription') && !location.search.includes('page=')")

@@ -22,6 +22,8 @@ def test_a_refused_page_opened_by_url_says_why(live_app, page):
 
 @pytest.mark.parametrize("path, heading", [("/sms-contacts", "Contacts"), ("/sms-messages?contact=1", "SMS messages")])
 def test_shared_links_open_their_page_directly(live_app, page, path, heading):
+    """A deep link opens its page with no "Page not found" dialog: the reason for the server's
+    PagesManager patch (tests/pages/test_app_shell.py checks the patch still has its target)."""
     page.goto(f"{live_app.url}{path}")
     page.get_by_role("heading", name=heading).first.wait_for()
     page.wait_for_timeout(1000)

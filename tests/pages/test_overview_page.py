@@ -251,6 +251,27 @@ def test_pages_are_read_from_the_database(app_env):
     assert list(frame["Text"]) == [r.text for r in second]
 
 
+def test_the_page_of_the_table_is_part_of_the_link(app_env):
+    staff = load_actor(app_env, "staff")
+    at = overview(unit="all")
+    at.pagination(key="ov_page").set_value(2)
+    assert rerun(at).query_params["page"] == "2"  # paging keeps the address shareable
+    at = overview(unit="all", page="2")
+    second = list_messages(app_env, staff, OverviewFilter(), page=2)
+    assert list(table(at)["Text"]) == [r.text for r in second] and at.pagination(key="ov_page").value == 2
+    at.text_input(key="text").input("prescription")
+    assert "page" not in rerun(at).query_params and "text" in at.query_params  # a new filter: its first page
+    last = count_messages(app_env, staff, OverviewFilter()).pages()
+    at = overview(unit="all", page="9999")  # beyond the last page: the last one
+    assert at.pagination(key="ov_page").value == last and at.query_params["page"] == str(last)
+
+
+def test_a_link_whose_last_day_is_before_its_first_filters_no_days(app_env):
+    at = overview(**{"from": "2026-05-01", "to": "2026-01-01"})
+    assert r"the last day \(2026-01-01\) is before the first day \(2026-05-01\)" in warnings(at)  # as Markdown
+    assert (at.date_input(key="from").value, at.date_input(key="to").value) == (None, None) and len(table(at))
+
+
 def test_an_idle_page_does_not_query_the_table_but_shows_changes(app_env, monkeypatch):
     monkeypatch.setattr(sms_runtime, "get_gateway", accepting)
     at = overview()
@@ -306,11 +327,10 @@ def test_filters_survive_a_visit_to_another_page(app_env):
     at.selectbox(key="ov_unit").set_value("all")
     at.multiselect(key="status").set_value(["Received"])
     rows = list(table(rerun(at))["Text"])
-    pages = {p["url_pathname"]: h for h, p in at._registered_pages.items()}
-    at._page_hash = pages["sms-contacts"]
+    at.switch_page("pages/contacts.py")
     at.query_params.clear()  # as in a browser: another page's URL has none of the overview's parameters
     assert rerun(at).title[0].value == "Contacts"
-    at._page_hash = pages[""]  # back by the menu: the overview is the default page
+    at.switch_page("pages/overview.py")  # back by the menu
     rerun(at)
     assert (at.text_input(key="text").value, at.selectbox(key="ov_unit").value) == ("prescription", "all")
     assert at.multiselect(key="status").value == ["Received"] and list(table(at)["Text"]) == rows
@@ -322,12 +342,11 @@ def test_a_link_from_another_page_replaces_the_filters(app_env):
     at.text_input(key="text").input("prescription")
     at.selectbox(key="ov_resent").set_value("no")
     rerun(at)
-    pages = {p["url_pathname"]: h for h, p in at._registered_pages.items()}
-    at._page_hash = pages["sms-contacts"]
+    at.switch_page("pages/contacts.py")
     rerun(at)
     at.query_params.clear()
     at.query_params.update({"status": ["Sending failed"], "unit": ["all"]})
-    at._page_hash = pages[""]
+    at.switch_page("pages/overview.py")
     rerun(at)
     assert at.text_input(key="text").value == "" and at.selectbox(key="ov_resent").value == "all"
     assert at.multiselect(key="status").value == ["Sending failed"] and at.selectbox(key="ov_unit").value == "all"

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
+from pages import _send_dialog_fields as fields
 from pages import send_dialog as dialog
 from sms_core import bootstrap as runtime
 from sms_core.domain.errors import GatewayUnavailable
@@ -30,13 +31,14 @@ UNKNOWN_NUMBER = "+47 415 55 123"
 def dialog_script(contact_id, username):
     import streamlit as st
 
-    from pages.send_dialog import send_sms_dialog, show_send_notice
+    from pages._flash import show_flash
+    from pages.send_dialog import send_sms_dialog
     from sms_core.storage.database import get_database
     from sms_core.use_cases.accounts import load_actor
 
     if "actor" not in st.session_state:  # once, as app.py would: later runs may find the database down
         st.session_state["actor"] = load_actor(get_database(), username)
-    show_send_notice()
+    show_flash()  # as the pages that open the dialog do
     send_sms_dialog(contact_id)
 
 
@@ -55,7 +57,7 @@ def open_dialog(contact_id: int | None = None, username: str = "staff") -> AppTe
 
 
 def type_number(at: AppTest, number: str) -> AppTest:
-    at.text_input(key=dialog.PHONE_KEY).input(number).run()
+    at.text_input(key=fields.PHONE_KEY).input(number).run()
     assert not at.exception, at.exception
     return at
 
@@ -127,7 +129,7 @@ def test_send_without_a_number_asks_for_one_and_records_nothing(app_env, gateway
 def test_contact_without_consent_is_warned_at_the_phone_field_and_send_is_disabled(app_env):
     phone = phone_of(app_env, consent=False)
     at = open_dialog(phone.contact_id)
-    assert at.selectbox(key=dialog.contact_phone_key(phone.contact_id)).value == phone.number  # the only one
+    assert at.selectbox(key=fields.contact_phone_key(phone.contact_id)).value == phone.number  # the only one
     assert any("Consent for SMS is not registered" in w for w in texts(at.warning))
     assert send_button(at).disabled
 
@@ -147,10 +149,10 @@ def test_contact_with_several_numbers_makes_the_user_choose(app_env, gateway):
         )
         numbers = s.scalars(select(ContactPhone.number).where(ContactPhone.contact_id == contact_id)).all()
     at = open_dialog(contact_id)
-    box = at.selectbox(key=dialog.contact_phone_key(contact_id))
+    box = at.selectbox(key=fields.contact_phone_key(contact_id))
     assert box.value is None and len(box.options) == len(numbers)
     box.select(numbers[-1]).run()
-    assert at.selectbox(key=dialog.contact_phone_key(contact_id)).value == numbers[-1]
+    assert at.selectbox(key=fields.contact_phone_key(contact_id)).value == numbers[-1]
 
 
 # ---- sending -----------------------------------------------------------------------------
@@ -165,7 +167,7 @@ def test_sending_to_a_contact_confirms_and_keeps_the_window_open_for_a_new_messa
     [message] = messages_with(app_env, "Hi, see you tomorrow.")
     assert (message.contact_id, message.phone, message.status) == (phone.contact_id, phone.number, SmsStatus.ACCEPTED)
     assert at.session_state[TEXT] == ""  # ready for a new message …
-    assert at.selectbox(key=dialog.contact_phone_key(phone.contact_id)).value == phone.number  # … to the same number
+    assert at.selectbox(key=fields.contact_phone_key(phone.contact_id)).value == phone.number  # … to the same number
 
 
 def test_with_keep_window_open_cleared_the_dialog_closes_and_the_page_confirms(app_env, gateway):
@@ -265,7 +267,7 @@ def test_text_and_number_survive_the_database_being_down(app_env, gateway):
         click_send(at)
         assert any("cannot be reached" in e for e in texts(at.error))
         assert at.session_state[TEXT] == "Typed while the database was down"
-        assert at.text_input(key=dialog.PHONE_KEY).value == UNKNOWN_NUMBER
+        assert at.text_input(key=fields.PHONE_KEY).value == UNKNOWN_NUMBER
     finally:
         bring_database_back(app_env, moved)
     click_send(at)
@@ -277,7 +279,7 @@ def test_text_and_number_survive_the_database_being_down(app_env, gateway):
 
 def test_standard_texts_offer_global_and_own_unit_texts_and_insert_the_chosen_one(app_env):
     at = open_dialog()
-    at.session_state[dialog.STANDARD_TEXTS_KEY] = True  # open the popover
+    at.session_state[fields.STANDARD_TEXTS_KEY] = True  # open the popover
     at.run()
     offered = {b.label for b in at.button if b.key and b.key.startswith("send_sms_standard_")}
     assert {"Appointment reminder", "Call us back", "Results ready", "Oslo: new address"} <= offered
@@ -286,7 +288,7 @@ def test_standard_texts_offer_global_and_own_unit_texts_and_insert_the_chosen_on
         body = s.scalar(select(StandardText.body).where(StandardText.title == "Call us back"))
     next(b for b in at.button if b.label == "Call us back").click().run()
     assert at.session_state["send_sms_text__insert"]["text"] == body  # goes to the browser, at the cursor
-    assert at.session_state[dialog.STANDARD_TEXTS_KEY] is False  # the popover closes
+    assert at.session_state[fields.STANDARD_TEXTS_KEY] is False  # the popover closes
 
 
 def test_a_user_who_may_not_send_is_told_so(app_env):

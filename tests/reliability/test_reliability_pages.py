@@ -24,13 +24,15 @@ from sqlalchemy import select
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Dataframe
-from streamlit.util import calc_hash
-from test_app_shell import APP, menu
+from test_app_shell import APP, FILES, menu
 
+import app
+from pages._overview_state import STATE_KEY, OverviewState
 from sms_core.domain.permissions import Permission
 from sms_core.domain.statuses import STATUS_LABELS
 from sms_core.domain.statuses import SmsStatus as S
 from sms_core.read_models.overview import Sort
+from sms_core.storage.database import get_database
 from sms_core.storage.models import Contact, ContactPhone, OrgUnit, RolePermission, SmsMessage, StandardText, User
 from sms_core.use_cases.accounts import load_actor, unit_id_by_code, units_of
 from sms_core.use_cases.consent import register_consent
@@ -54,9 +56,12 @@ def open_app(username: str, url_path: str = "sms-messages", params=None, state=N
     at.session_state["demo_user"] = username
     for key, value in (state or {}).items():
         at.session_state[key] = value
-    for name, value in (params or {}).items():
+    usable = app.menu(load_actor(get_database(), username))
+    if url_path != "home" and (not usable or usable[0].url_path != url_path):
+        rerun(at)  # "/" first: AppTest opens another page by its file once it knows the registered pages
+        at.switch_page(FILES[url_path])
+    for name, value in (params or {}).items():  # "/" shows the first page of the menu: the link opens it
         at.query_params[name] = value
-    at._page_hash = calc_hash(url_path)  # st.Page's hash of its URL path: the link opens that page
     return rerun(at)
 
 
@@ -99,7 +104,7 @@ def _strings(message, path=()):
 def shown_strings(at: AppTest):
     """(element, proto type, field, text, reads Markdown, HTML allowed) of every string the run
     sent to the browser, table cells included."""
-    for node in at._tree:
+    for node in at:
         proto = getattr(node, "proto", None)
         if proto is None:
             continue
@@ -142,8 +147,8 @@ def shown_as_written(markdown: str, text: str) -> bool:
 
 # ---- 1. links with any query parameters ------------------------------------------------------
 
-READ = ("text", "phone", "from", "to", "status", "unit", "resent", "sort", "contact")  # the overview's
-UNREAD = ("page", "message", "id", "period", "units", "q", "dr_period", "contacts_query", "embed")  # nobody's
+READ = ("text", "phone", "from", "to", "status", "unit", "resent", "sort", "contact", "page")  # the overview's
+UNREAD = ("message", "id", "period", "units", "q", "dr_period", "contacts_query", "embed")  # nobody's
 NASTY_VALUES = [
     "",
     " ",
@@ -298,6 +303,14 @@ def check_overview_link(at: AppTest, db, username: str, link: dict[str, list[str
                 warned(value)
             else:
                 assert at.date_input(key=name).value in (day, None)  # used, or outside the widget's range
+    if link.get("page"):
+        value = link["page"][-1]
+        if not (value.strip().isdecimal() and int(value.strip()) >= 1):
+            warned(value)
+        elif at.dataframe:  # that page, or the last there is
+            pagers = at.get("pagination")
+            last = pagers[0].num_pages if pagers else 1
+            assert int(at.query_params.get("page", "1")) == min(int(value.strip()), last)
     if link.get("contact"):
         value = link["contact"][-1].strip()
         storable = value.isdecimal() and 0 < int(value) < 2**63
@@ -579,8 +592,8 @@ def test_the_overview_shows_counts_and_exports_nothing_of_another_units_messages
         assert SECRET not in export and len(list(csv.reader(io.StringIO(export)))) == 1  # the header only
         checked["links"] += 1
 
-    hidden = open_app("kari", "sms-messages", state={"ov_selected": message_id})  # a forged selection
-    missing = open_app("kari", "sms-messages", state={"ov_selected": 987_654_321})
+    hidden = open_app("kari", "sms-messages", state={STATE_KEY: OverviewState(selected=message_id)})  # forged
+    missing = open_app("kari", "sms-messages", state={STATE_KEY: OverviewState(selected=987_654_321)})
     assert (
         [e.value.replace(str(message_id), "N") for e in hidden.error]
         == [e.value.replace("987654321", "N") for e in missing.error]

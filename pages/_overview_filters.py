@@ -1,0 +1,201 @@
+"""The overview's filters: the widgets above the table, and the URL that keeps them.
+
+Why it is built this way:
+- A link (shared, or from the delivery-rates, settings or Contacts page) describes the whole
+  filter: when the page is entered with one, every filter is set from it, and what it does not
+  mention goes back to its default.  ``sms_core.read_models.overview_link`` reads and writes the
+  format; this module only moves values between it and the widgets.
+- While the user stays on the page the widgets are the truth, and each run writes them back to
+  the URL, so the address bar can be shared at any moment.  Entered without a link (from the
+  menu), the page keeps the filters the session had.
+- The org. unit filter shows names, but its value is what the URL holds: ``all``, an id, or
+  several ids joined by commas (a link from delivery rates may name a few of the user's units).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+
+from pages._overview_state import (
+    FROM,
+    PAGE,
+    PHONE,
+    RESENT,
+    SEND,
+    SORT,
+    STATUS,
+    TEXT,
+    TO,
+    UNIT,
+    WIDTHS,
+    overview_state,
+)
+from sms_core.domain.permissions import Actor
+from sms_core.domain.statuses import STATUS_LABELS, SmsStatus
+from sms_core.read_models.overview import OverviewFilter, Sort
+from sms_core.read_models.overview_link import (
+    ALL_UNITS,
+    PARAMETERS,
+    OverviewLink,
+    default_filter,
+    link_params,
+    read_link,
+)
+
+RESENT_CHOICES = {"all": "All", "yes": "Yes", "no": "No"}
+
+
+# ---- the URL -------------------------------------------------------------------------------
+
+
+def follow_link(actor: Actor, zone: str) -> OverviewLink:
+    """Read the URL; when the page was just entered with a link, set every filter from it.
+
+    Returns what this run uses of the URL: the whole link when it was followed, otherwise only
+    its contact, which always comes from the URL (a button leaves the contact context).
+    """
+    params = {name: st.query_params.get_all(name) for name in PARAMETERS if name in st.query_params}
+    if SEND not in st.session_state and params:
+        link = read_link(params, actor, zone, offered_days())
+        st.session_state.update(widget_values(link))
+        st.session_state[PAGE] = link.page
+        overview_state().forget_selection()
+        return link
+    for key, value in widget_values(OverviewLink(default_filter(actor, zone))).items():
+        st.session_state.setdefault(key, value)
+    return read_link({name: params[name] for name in ("contact",) if name in params}, actor, zone)
+
+
+def publish(f: OverviewFilter, page: int, actor: Actor) -> None:
+    """Write the filter and page to the URL, leaving out defaults; the contact, and parameters
+    that are not the overview's, stay as they are."""
+    wanted = link_params(replace(f, contact_id=None), page, default=default_filter(actor, f.time_zone))
+    for name in PARAMETERS:
+        values = wanted.get(name, [])
+        if name == "contact" or st.query_params.get_all(name) == values:
+            continue
+        if values:
+            st.query_params[name] = values
+        else:
+            del st.query_params[name]
+
+
+def widget_values(link: OverviewLink) -> dict[str, object]:
+    """The filter widgets' values for a link's filter."""
+    f = link.filter
+    return {
+        TEXT: f.text,
+        PHONE: f.phone,
+        FROM: f.sent_from,
+        TO: f.sent_to,
+        STATUS: [s.label for s in link.statuses],
+        UNIT: unit_choice(f.org_unit_ids),
+        RESENT: {None: "all", True: "yes", False: "no"}[f.resent],
+        SORT: f.sort,
+    }
+
+
+def offered_days(today: date | None = None) -> tuple[date, date]:
+    """The days the date filters offer: ten years either side of today (Streamlit's own range)."""
+    today = today or date.today()
+    return _years_from(today, -10), _years_from(today, 10)
+
+
+def _years_from(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+# ---- the org. unit filter ------------------------------------------------------------------
+
+
+def unit_choice(unit_ids: frozenset[int] | None) -> str:
+    return ALL_UNITS if unit_ids is None else ",".join(str(u) for u in sorted(unit_ids))
+
+
+def unit_ids(choice: str) -> frozenset[int] | None:
+    """The widget's choice as the filter's units: None means all my units."""
+    return None if choice == ALL_UNITS else frozenset(int(v) for v in choice.split(","))
+
+
+def unit_options(names: dict[str, str], value: str) -> dict[str, str]:
+    """The unit choices and their names: all my units, each unit, and the several units a link
+    asked for, while that choice is the one shown."""
+    options = {ALL_UNITS: "All my units", **names}
+    if "," in value and all(v in names for v in value.split(",")):
+        options[value] = " + ".join(names[v] for v in value.split(","))
+    return options
+
+
+def _prepare_unit_filter(actor: Actor, names: dict[str, str]) -> dict[str, str]:
+    """Follow the current unit while the filter still shows the old one; fall back to the default
+    when the choice is no longer the user's (another demo user signed in)."""
+    state, default = overview_state(), unit_choice(default_filter(actor).org_unit_ids)
+    seen, now = state.current_unit, actor.current_org_unit_id
+    if seen is not None and seen != now and st.session_state.get(UNIT) == str(seen):
+        st.session_state[UNIT] = default
+    state.current_unit = now
+    options = unit_options(names, st.session_state.get(UNIT, default))
+    if st.session_state.get(UNIT, default) not in options:
+        st.session_state[UNIT] = default
+    return options
+
+
+# ---- the widgets ---------------------------------------------------------------------------
+
+
+def draw_filters(actor: Actor, unit_names: dict[str, str]) -> DeltaGenerator:
+    """The filter widgets, in a row over the table's columns (``unit_names``: the user's units by
+    id); returns the date cell, where a contradiction between the two dates is shown."""
+    units = _prepare_unit_filter(actor, unit_names)
+    cells = st.columns(list(WIDTHS.values()), vertical_alignment="bottom")
+    cells[0].text_input("Text", key=TEXT, persist_state="session", type="search", live="400ms", placeholder="Contains…")
+    cells[1].text_input("Phone", key=PHONE, persist_state="session", type="search", live="400ms", placeholder="Digits…")
+    first, last = cells[2].columns(2)
+    earliest, latest = offered_days()
+    for cell, label, key in ((first, "Sent from", FROM), (last, "Sent to", TO)):
+        cell.date_input(
+            label,
+            value=None,
+            min_value=earliest,
+            max_value=latest,
+            key=key,
+            persist_state="session",
+            format="YYYY-MM-DD",
+        )
+    cells[3].multiselect(
+        "SMS status", list(STATUS_LABELS), key=STATUS, persist_state="session", placeholder="All statuses"
+    )
+    cells[4].selectbox("Org. unit", list(units), key=UNIT, format_func=units.__getitem__, persist_state="session")
+    cells[5].selectbox(
+        "Resent", list(RESENT_CHOICES), key=RESENT, format_func=RESENT_CHOICES.__getitem__, persist_state="session"
+    )
+    return cells[2]
+
+
+def sort_select() -> None:
+    st.selectbox("Sort by", list(Sort), key=SORT, format_func=lambda s: s.label, persist_state="session", width=260)
+
+
+def current_filter(contact_id: int | None, zone: str) -> OverviewFilter:
+    """The filter the widgets describe; InvalidInput (at the date fields) if they contradict."""
+    state = st.session_state
+    resent = state.get(RESENT, "all")
+    return OverviewFilter(
+        text=state.get(TEXT) or "",
+        phone=state.get(PHONE) or "",
+        sent_from=state.get(FROM),
+        sent_to=state.get(TO),
+        time_zone=zone,
+        statuses=frozenset(SmsStatus.from_label(label) for label in state.get(STATUS) or []),
+        org_unit_ids=unit_ids(state.get(UNIT, ALL_UNITS)),
+        resent=None if resent == "all" else resent == "yes",
+        contact_id=contact_id,
+        sort=state.get(SORT, Sort.SENT_ON_DESC),
+    )

@@ -1,0 +1,75 @@
+"""What the overview remembers between runs: one ``OverviewState`` under one key, and the keys
+of its widgets, named here once.
+
+Streamlit keeps each widget's value under the widget's key, so the filters, the pager and the
+buttons keep theirs; everything else the page remembers (the rows last drawn, the selected
+message, its details) is in the one state object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from sms_core.read_models.message_detail import MessageDetail
+from sms_core.read_models.overview import MessageCount, OverviewFilter, OverviewRow
+
+STATE_KEY = "overview"
+
+# The filter widgets.  The text, phone, date and status filters are keyed by their URL names.
+TEXT, PHONE, FROM, TO, STATUS = "text", "phone", "from", "to", "status"
+UNIT, RESENT, SORT = "ov_unit", "ov_resent", "ov_sort"
+FILTER_KEYS = (TEXT, PHONE, FROM, TO, STATUS, UNIT, RESENT, SORT)
+PAGE = "ov_page"  # the pager
+# The buttons.  Send SMS is drawn on every full run of the page, so its absence from the session
+# means the page was just entered (Streamlit forgets a widget another page's run did not draw).
+SEND, EXPORT, REFRESH, RESEND = "ov_send", "ov_export", "ov_refresh_button", "ov_resend"
+SHOW_ORIGINAL, SHOW_RESEND, BACK, HISTORY = "ov_show_original", "ov_show_resend", "ov_back", "ov_history"
+TABLE_PLACE = "overview table"  # where the table's messages (a resend's outcome) are shown
+# Relative widths of the table's columns; the filters above use the same, so each sits over its column.
+WIDTHS = {"Text": 4.2, "Phone": 2.2, "Sent on": 4, "SMS status": 3.4, "Org. unit": 3, "Resent": 1.8}
+
+
+@dataclass
+class Shown:
+    """What the table last drew, so a tick with nothing new costs only the version lookup."""
+
+    query: tuple[OverviewFilter, int]  # (filter, page)
+    version: object  # the change watcher's version the rows were read at
+    count: MessageCount
+    rows: list[OverviewRow]
+
+    def position(self, message_id: int | None) -> int | None:
+        return next((i for i, r in enumerate(self.rows) if r.id == message_id), None)
+
+
+@dataclass
+class OverviewState:
+    current_unit: int | None = None  # the current org. unit the unit filter last followed
+    shown: Shown | None = None
+    table: int = 0  # part of the table's key: a new number draws a fresh table (see draw_table)
+    selected: int | None = None  # id of the message selected in the table
+    focus: int | None = None  # id of a message opened from the selected one's details (original/resend)
+    detail: tuple[tuple[int, object], MessageDetail | None] | None = None  # ((id, version), detail) last read
+    refresh: bool = False  # read the table again on the next tick, even if nothing changed
+
+    @property
+    def table_key(self) -> str:
+        return f"ov_table_{self.table}"
+
+    @property
+    def shown_message_id(self) -> int | None:
+        """The message whose details are shown underneath the table."""
+        return self.focus or self.selected
+
+    def forget_selection(self) -> None:
+        """A new filter from a link: no selected message, and a table drawn afresh."""
+        self.selected = self.focus = self.shown = None
+        self.table += 1
+
+
+def overview_state() -> OverviewState:
+    if STATE_KEY not in st.session_state:
+        st.session_state[STATE_KEY] = OverviewState()
+    return st.session_state[STATE_KEY]

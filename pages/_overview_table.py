@@ -1,0 +1,145 @@
+"""The overview's live table: toolbar, rows, pager and the selected message, in one fragment.
+
+Why it is built this way:
+- The fragment reruns every second but asks the database for rows only when the change watcher
+  says a message of the visible units changed (or the user pages, filters or refreshes): an idle
+  open page costs one cheap version lookup, and the filters and the Send SMS dialog, which live
+  outside the fragment, are never disturbed by these refreshes.
+- Streamlit keeps a table's selection by row position, so the selected message is remembered by
+  id, and the table is drawn afresh when new rows move it to another position.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from pages._flash import show_flash
+from pages._message_detail import current_detail, draw_detail, refresh, resend_button
+from pages._overview_filters import publish
+from pages._overview_state import PAGE, REFRESH, TABLE_PLACE, WIDTHS, Shown, overview_state
+from pages._shared import database, show_refusal
+from sms_core.domain.errors import SmsError
+from sms_core.domain.permissions import Actor
+from sms_core.read_models.overview import OverviewFilter, OverviewRow, count_messages, list_messages, visible_units
+from sms_core.storage.change_feed import get_change_watcher
+from sms_core.storage.database import Database
+
+LIVE_SECONDS = 1  # how often the table asks whether anything changed
+COLUMNS = {
+    "Text": st.column_config.TextColumn("Text", width=int(WIDTHS["Text"] * 45)),
+    "Phone": st.column_config.TextColumn("Phone", width=int(WIDTHS["Phone"] * 45)),
+    "Sent on": st.column_config.DatetimeColumn("Sent on", format="YYYY-MM-DD HH:mm", width=int(WIDTHS["Sent on"] * 45)),
+    "SMS status": st.column_config.TextColumn("SMS status", width=int(WIDTHS["SMS status"] * 45)),
+    "Org. unit": st.column_config.TextColumn("Org. unit", width=int(WIDTHS["Org. unit"] * 45)),
+    "Resent": st.column_config.CheckboxColumn("Resent", width="small", help="A resend of an earlier SMS"),
+}
+
+
+@st.fragment(run_every=LIVE_SECONDS)
+def live_table(actor: Actor, f: OverviewFilter, zone: str) -> None:
+    """Toolbar, table, pages and the selected message; reruns by itself to follow changes."""
+    db = database()
+    show_flash(TABLE_PLACE)
+    try:
+        version = get_change_watcher(db).version(visible_units(actor, f))
+        sync_selection()
+        shown = current_rows(db, actor, f, version)
+        publish(f, shown.query[1], actor)
+        toolbar = st.container(horizontal=True, vertical_alignment="center")
+        draw_table(shown, zone)
+        draw_pager(shown)
+        detail = current_detail(db, actor, version)
+    except SmsError as exc:
+        show_refusal(exc)
+        return
+    with toolbar:
+        resend_button(actor, detail)
+        st.button(
+            "Refresh",
+            icon=":material/refresh:",
+            on_click=refresh,
+            key=REFRESH,
+            help="Read the current page again. It also updates by itself when a status changes.",
+        )
+    if detail is not None:
+        st.divider()
+        draw_detail(detail, zone)
+
+
+def sync_selection() -> None:
+    """Remember, by id, the row the user selected in the table as last drawn — read before the
+    table is drawn again, so a click is not lost when new rows arrived in the meantime."""
+    state = overview_state()
+    table = st.session_state.get(state.table_key) if state.shown else None
+    if table is None:
+        return
+    rows = [i for i in table["selection"]["rows"] if i < len(state.shown.rows)]
+    chosen = state.shown.rows[rows[0]].id if rows else None
+    if chosen != state.selected:
+        state.selected, state.focus = chosen, None
+
+
+def current_rows(db: Database, actor: Actor, f: OverviewFilter, version: object) -> Shown:
+    """The rows to draw: those of the last read unless the filter, page or data changed."""
+    state = overview_state()
+    shown, page = state.shown, st.session_state.get(PAGE, 1)
+    if shown is not None and shown.query[0] != f and page != 1:
+        page = st.session_state[PAGE] = 1  # a new filter starts on its first page
+    refresh_now, state.refresh = state.refresh, False
+    if shown is not None and shown.query == (f, page) and shown.version == version and not refresh_now:
+        return shown
+    count = count_messages(db, actor, f)
+    if page > count.pages():  # fewer match now (messages moved out of a status filter)
+        page = st.session_state[PAGE] = count.pages()
+    new = Shown((f, page), version, count, list_messages(db, actor, f, page))
+    selected = state.selected
+    if shown is not None and selected is not None and shown.position(selected) != new.position(selected):
+        state.table += 1  # the selected row moved: a fresh table, selected again where it now is
+    state.shown = new
+    return new
+
+
+def table_frame(rows: list[OverviewRow], zone: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "Text": [r.text for r in rows],
+            "Phone": [r.phone_display for r in rows],
+            "Sent on": pd.to_datetime([r.sent_on for r in rows], utc=True).tz_convert(zone),
+            "SMS status": [r.status.label for r in rows],
+            "Org. unit": [r.org_unit_name for r in rows],
+            "Resent": [r.resent for r in rows],
+        }
+    )
+
+
+def draw_table(shown: Shown, zone: str) -> None:
+    """The table with single-row selection; the key stays while the selected message keeps its
+    position, and so do the user's scroll and column widths."""
+    state = overview_state()
+    position = shown.position(state.selected)
+    st.dataframe(
+        table_frame(shown.rows, zone),
+        key=state.table_key,
+        hide_index=True,
+        column_config=COLUMNS,
+        on_select="rerun",
+        selection_mode="single-row",
+        height=min(38 + 35 * max(len(shown.rows), 1), 640),
+        selection_default={"selection": {"rows": [position]}} if position is not None else None,
+        placeholder="",
+    )
+    if not shown.rows:
+        st.info("No messages match the filters.", icon=":material/filter_alt_off:")
+
+
+def draw_pager(shown: Shown) -> None:
+    count, pages = shown.count, shown.count.pages()
+    with st.container(horizontal=True, vertical_alignment="center", horizontal_alignment="distribute"):
+        noun = "message matches" if count.value == 1 and not count.capped else "messages match"
+        note = (
+            f" – the first {count.value:,} are listed: narrow the filters, or export them all" if count.capped else ""
+        )
+        st.caption(f"{count.label} {noun}{note}.")
+        if pages > 1:
+            st.pagination(pages, key=PAGE)
