@@ -11,7 +11,6 @@ from sms_core.use_cases.accounts import load_actor
 from sms_core.use_cases.message_lifecycle import apply_delivery_report
 from sms_core.use_cases.sending import send_sms
 
-pytestmark = pytest.mark.browser
 CERTAIN = {
     "SMS_SIMULATED_REJECTED_SHARE": "0",
     "SMS_SIMULATED_FAILED_SHARE": "0",

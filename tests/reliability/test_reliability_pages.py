@@ -17,7 +17,6 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from conftest import app_on
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
@@ -25,6 +24,7 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Dataframe
 from streamlit.util import calc_hash
+from support import app_on
 from test_app_shell import APP, menu
 
 from sms_core.domain.permissions import Permission
