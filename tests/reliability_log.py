@@ -4,7 +4,8 @@ A test takes the ``reliability`` fixture and records its figures once it has che
 (``reliability.record("Worker crashes", kills=112, messages=474, duplicates=0, lost=0)``).  At
 the end of a run that passed and recorded anything, RELIABILITY.md at the project root is
 rewritten: one section per area, the figures of each test, and how the run was made.  A failing
-run leaves the file alone, so it never shows figures from a run that did not pass.  Set
+run leaves the file alone, so it never shows figures from a run that did not pass; so does a run
+without the reliability tier (``make check``), whose few figures would not be a report.  Set
 ``RELIABILITY_OUT`` to write elsewhere (``make soak`` writes its own file).
 """
 
@@ -84,6 +85,8 @@ _started = datetime.now(UTC)
 
 def pytest_sessionfinish(session, exitstatus):
     if exitstatus != 0 or not _log.sections:
+        return
+    if not any(item.get_closest_marker("reliability") for item in session.items):
         return
     out = Path(os.environ.get("RELIABILITY_OUT") or PROJECT_ROOT / "RELIABILITY.md")
     out.write_text(render(_log, (datetime.now(UTC) - _started).total_seconds()))
