@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import platform
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -47,6 +47,16 @@ _log = ReliabilityLog()
 def reliability(request) -> ReliabilityLog:
     _log.current_test = request.node.nodeid
     return _log
+
+
+@pytest.fixture
+def tally(reliability):
+    """Counts for the bad-input tests: the cases hypothesis really ran (they vary with its database
+    and shrinking), recorded after the last one; a failing run writes no RELIABILITY.md, so only
+    passed cases are reported."""
+    counts = Counter()
+    yield counts
+    reliability.record("Bad input", **counts)
 
 
 def _total(values: list) -> object:

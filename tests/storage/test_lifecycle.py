@@ -31,11 +31,6 @@ from sms_core.use_cases.sending import send_sms
 NUMBER = "+4741555123"
 
 
-@pytest.fixture
-def staff(demo_db):
-    return load_actor(demo_db, "staff")
-
-
 def accepted(db, actor, **kwargs):
     message = send_sms(
         db, actor, text="report me", phone=NUMBER, gateway=SimulatedGateway(OutcomeMix(0, 0, 0, 0), latency=0), **kwargs

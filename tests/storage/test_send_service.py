@@ -28,11 +28,6 @@ def refusing(rejected: float = 1.0, failed: float = 0.0) -> SimulatedGateway:
     return SimulatedGateway(OutcomeMix(rejected, failed, 0, 0), latency=0)
 
 
-@pytest.fixture
-def staff(demo_db):
-    return load_actor(demo_db, "staff")
-
-
 def consented_phone(db, consent=True):
     """A contact number with (or without) active consent."""
     with db.session() as s:
