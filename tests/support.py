@@ -14,6 +14,7 @@ import pytest
 
 from sms_core import config as config_module
 from sms_core.demo.seed import seed_demo
+from sms_core.gateways.simulated import OutcomeMix, SimulatedGateway
 from sms_core.storage import database as db_module
 from sms_core.storage.change_feed import stop_change_watcher
 
@@ -39,6 +40,16 @@ def free_ports(count: int = 1) -> list[int]:
     finally:
         for s in sockets:
             s.close()
+
+
+def accepting() -> SimulatedGateway:
+    """The simulated gateway, accepting every SMS at once; ``.submitted`` is what went out."""
+    return SimulatedGateway(OutcomeMix(0, 0, 0, 0), latency=0)
+
+
+def refusing(rejected: float = 1.0, failed: float = 0.0) -> SimulatedGateway:
+    """The simulated gateway rejecting that share of SMS at once, and failing the ``failed`` share."""
+    return SimulatedGateway(OutcomeMix(rejected, failed, 0, 0), latency=0)
 
 
 def app_on(url: str, monkeypatch):

@@ -10,12 +10,12 @@ import time
 
 import pytest
 from sqlalchemy import func, select
+from support import accepting
 
 from sms_core.config import PROJECT_ROOT
 from sms_core.demo.seed import seed_demo
 from sms_core.domain.errors import DatabaseUnavailable
 from sms_core.domain.statuses import SmsStatus as S
-from sms_core.gateways.simulated import OutcomeMix, SimulatedGateway
 from sms_core.read_models.message_detail import get_message
 from sms_core.storage.change_feed import get_change_watcher, stop_change_watcher
 from sms_core.storage.database import Database
@@ -50,7 +50,7 @@ def restartable_db(own_postgres):
 def test_app_and_worker_survive_a_postgres_restart(own_postgres, restartable_db, reliability):
     seed_demo(restartable_db, messages=0)
     staff = load_actor(restartable_db, "staff")
-    gateway = SimulatedGateway(OutcomeMix(0, 0, 0, 0), latency=0)
+    gateway = accepting()
     watcher = get_change_watcher(restartable_db)
     env = {
         **os.environ,

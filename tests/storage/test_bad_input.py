@@ -3,9 +3,9 @@ sends — never anything else; and what is stored is exactly what was typed, on 
 
 from bad_input import NASTY_PHONES, NASTY_TEXTS, ONE_LOG
 from hypothesis import given, settings
+from support import accepting
 
 from sms_core.domain.errors import InvalidInput
-from sms_core.gateways.simulated import OutcomeMix, SimulatedGateway
 from sms_core.read_models.message_detail import get_message
 from sms_core.use_cases.sending import send_sms
 
@@ -14,7 +14,7 @@ from sms_core.use_cases.sending import send_sms
 @settings(max_examples=150, deadline=None, suppress_health_check=ONE_LOG)
 def test_send_refuses_clearly_or_stores_exactly_what_was_typed(demo_db, staff, tally, text, typed):
     tally["cases"] += 1
-    gateway = SimulatedGateway(OutcomeMix(0, 0, 0, 0), latency=0)
+    gateway = accepting()
     try:
         result = send_sms(demo_db, staff, text=text, phone=typed, gateway=gateway)
     except InvalidInput as exc:
