@@ -40,7 +40,7 @@ ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@1
 RUN_ID = uuid.uuid4().hex[:8]
 BACKENDS = ("sqlite", "postgres")
 POSTGRES_FIXTURES = {"postgres_url", "pg_db"}
-SEEDED = {"demo_db": 300, "app_env": 200}  # a fixture: the demo messages its database starts with
+SEEDED = {"demo_db": 300, "demo_base_db": 0, "app_env": 200}  # a fixture: the demo messages it starts with
 
 
 def seeded(url: str, messages: int) -> None:
@@ -162,6 +162,13 @@ def demo_db(db):
     """A database with the demo org units, users, contacts and a small message history: a copy of
     one seeded once per module (``sqlite_url``, ``postgres_url``), as seeding each would cost most
     of a test's set-up time."""
+    return db
+
+
+@pytest.fixture
+def demo_base_db(db):
+    """The demo org units, users, contacts and standard texts, without messages (seeded once per
+    module, as ``demo_db``)."""
     return db
 
 
