@@ -9,8 +9,8 @@ PostgreSQL comes from TEST_DATABASE_URL (default: the local server, database ``p
 only to create and drop this run's own databases, so runs never collide).  Each test module gets
 one database, migrated once and put back before each of its tests (postgres_databases.py);
 nothing here stops, restarts or reconfigures the server.  The demo data is seeded once per
-module, on either database, and copied for each test that starts from it.  Outside CI a missing server skips those tests with the reason; with
-CI=true it fails them.
+module, on either database, and copied for each test that starts from it (``SEEDED``).  Outside
+CI a missing server skips those tests with the reason; with CI=true it fails them.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ much quicker than a new database per test, and seeding the demo once per module 
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -121,6 +122,7 @@ class PostgresServer:
         self.engine = create_engine(self.admin_url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
         self.template = f"sms_tpl_{run_id}"
         self.run_id = run_id
+        self.numbers = itertools.count(1)
         self.created: list[str] = []
         self.error: str | None = None
         try:
@@ -144,7 +146,7 @@ class PostgresServer:
         self.created.append(name)
 
     def new_database(self) -> ModuleDatabase:
-        name = f"sms_test_{self.run_id}_{len(self.created)}"
+        name = f"sms_test_{self.run_id}_{next(self.numbers)}"
         self._create(name, template=self.template)
         return ModuleDatabase(self.url(name), self.schema, {MIGRATED})
 

@@ -57,6 +57,7 @@ def test_app_and_worker_survive_a_postgres_restart(own_postgres, restartable_db,
         "DATABASE_URL": restartable_db.url.render_as_string(hide_password=False),
         "SMS_WEBHOOK_PORT": "0",
         "SMS_SIMULATED_LATENCY": "0.2",
+        **{f"SMS_SIMULATED_{share}_SHARE": "0" for share in ("REJECTED", "FAILED", "NO_REPORT", "UNDELIVERED")},
     }
     worker = subprocess.Popen(
         [sys.executable, "-m", "sms_core", "worker"],
@@ -68,6 +69,10 @@ def test_app_and_worker_survive_a_postgres_restart(own_postgres, restartable_db,
     restarts = 0
     try:
         before = send_sms(restartable_db, staff, text="before the outage", phone="+4741555123", gateway=gateway).message
+        working = send_sms(restartable_db, staff, text="for the worker, before", phone="+4741555123", submit=False)
+        assert wait_until(lambda: get_message(restartable_db, staff, working.message.id).status is S.RECEIVED, 60), (
+            "the worker works before the outage"
+        )
         own_postgres.stop()
         restarts += 1
         try:
