@@ -1,10 +1,11 @@
-# The two commands: `make run` sets everything up and serves the app; `make test` runs every test.
+# `make run` sets everything up and serves the app; `make check` is the quick inner loop of tests;
+# `make test` runs every test (what CI runs).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 
-.PHONY: run test soak install install-dev seed bench clean
+.PHONY: run check test lint soak install install-dev seed bench clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +25,20 @@ run: install
 	$(PY) -m sms_core seed-demo
 	SMS_DEMO_TRAFFIC=$${SMS_DEMO_TRAFFIC:-6} $(PY) -m sms_core serve --port $(PORT)
 
-test: install-dev
-	$(PY) -m pytest $(PYTEST_ARGS)
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+
+# The inner loop, well under 90 s: unit tests, storage tests on SQLite and the page tests (AppTest).
+# Needs no PostgreSQL, Kannel or browser; `make test` runs the rest.
+check: lint
+	$(PY) -m pytest -m "(unit or storage or pages) and not postgres" $(PYTEST_ARGS)
+
+# Everything: both databases, a real Kannel, headless Chromium, the reliability runs; it ends with
+# the 25 slowest tests, so a test that grew slow shows.
+test: lint
+	$(PY) -m pytest --durations=25 $(PYTEST_ARGS)
 
 # The long reliability runs (about 15 minutes on two cores): the load test at the issue's 50
 # sessions and 20 sends/s for 180 s, the worker-crash and webhook-flood tests at ten times their

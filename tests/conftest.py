@@ -1,8 +1,16 @@
 """Fixtures, each defined once: databases on SQLite and real PostgreSQL, demo data, the app.
 
+A test that uses ``db`` (or ``database_url``, ``demo_db``) runs on both databases, unless it is
+marked ``sqlite_only``; every test that runs on PostgreSQL gets the ``postgres`` marker, so
+``-m "not postgres"`` runs without a server.  Folder conftests add the tier markers and the
+fixtures only their tier uses.
+
 PostgreSQL comes from TEST_DATABASE_URL (default: the local server, database ``postgres`` used
-only to create and drop this run's own databases, so runs never collide).  Outside CI a missing
-server skips those tests with the reason; with CI=true it fails them.
+only to create and drop this run's own databases, so runs never collide).  Each test module gets
+one database, migrated once and put back before each of its tests (postgres_databases.py);
+nothing here stops, restarts or reconfigures the server.  The demo data is seeded once per
+module, on either database, and copied for each test that starts from it (``SEEDED``).  Outside
+CI a missing server skips those tests with the reason; with CI=true it fails them.
 """
 
 from __future__ import annotations
@@ -17,13 +25,11 @@ import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-from support import free_ports, require
+from postgres_databases import ModuleDatabase, PostgresServer
+from support import app_on, free_ports, require
 
-from sms_core import config as config_module
 from sms_core.config import PROJECT_ROOT
-from sms_core.storage import database as db_module
+from sms_core.demo.seed import seed_demo
 from sms_core.storage.change_feed import stop_change_watcher
 from sms_core.storage.database import Database
 from sms_core.storage.migrate import migrate
@@ -32,59 +38,63 @@ pytest_plugins = ["kannel_harness", "reliability_log"]  # a real Kannel for a te
 
 ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 RUN_ID = uuid.uuid4().hex[:8]
+BACKENDS = ("sqlite", "postgres")
+POSTGRES_FIXTURES = {"postgres_url", "pg_db"}
+SEEDED = {"demo_db": 300, "demo_base_db": 0, "app_env": 200}  # a fixture: the demo messages it starts with
 
 
-class PostgresServer:
-    """Creates databases for this test run from a migrated template, and drops them after."""
+def seeded(url: str, messages: int) -> None:
+    database = Database(url)
+    seed_demo(database, messages=messages)
+    database.dispose()
 
-    def __init__(self, admin_url: str):
-        self.admin_url = make_url(admin_url)
-        self.engine = create_engine(self.admin_url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
-        self.template = f"sms_tpl_{RUN_ID}"
-        self.created: list[str] = []
-        self.error: str | None = None
-        try:
-            with self.engine.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{self.template}"'))
-            self.created.append(self.template)
-            template_db = Database(self.url(self.template))
-            migrate(template_db)
-            template_db.dispose()
-        except Exception as exc:  # reported by the fixtures as skip (or failure in CI)
-            self.error = f"PostgreSQL at {self.admin_url.render_as_string(hide_password=True)} is not usable: {exc}"
 
-    def url(self, name: str) -> str:
-        return self.admin_url.set(database=name).render_as_string(hide_password=False)
+def pytest_generate_tests(metafunc):
+    """Both databases for every test of a database, so a dialect difference cannot hide."""
+    if "database_url" in metafunc.fixturenames:
+        sqlite_only = metafunc.definition.get_closest_marker("sqlite_only")
+        metafunc.parametrize("database_url", ["sqlite"] if sqlite_only else BACKENDS, indirect=True)
 
-    def new_database(self) -> str:
-        name = f"sms_test_{RUN_ID}_{len(self.created)}"
-        with self.engine.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"'))
-        self.created.append(name)
-        return self.url(name)
 
-    def drop(self, url: str) -> None:
-        name = make_url(url).database
-        with self.engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        if name in self.created:
-            self.created.remove(name)
-
-    def close(self) -> None:
-        for name in reversed(list(self.created)):
-            try:
-                with self.engine.connect() as conn:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            except Exception:
-                pass
-        self.engine.dispose()
+def pytest_collection_modifyitems(items):
+    """``postgres`` on each test that needs the server, so ``-m "not postgres"`` runs without one."""
+    for item in items:
+        params = getattr(item, "callspec", None)
+        on_postgres = params is not None and params.params.get("database_url") == "postgres"
+        if on_postgres or POSTGRES_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.postgres)
 
 
 @pytest.fixture(scope="session")
 def postgres_server():
-    server = PostgresServer(ADMIN_URL)
+    server = PostgresServer(ADMIN_URL, RUN_ID)
     yield server
     server.close()
+
+
+@pytest.fixture(scope="module")
+def postgres_module_database(postgres_server) -> ModuleDatabase:
+    """This test module's PostgreSQL database, migrated once."""
+    require(postgres_server.error is None, postgres_server.error or "")
+    database = postgres_server.new_database()
+    yield database
+    postgres_server.drop(database)
+
+
+def demo_messages(request) -> int | None:
+    """The demo seed the test's database starts with (None: empty, just migrated)."""
+    return next((n for name, n in SEEDED.items() if name in request.fixturenames), None)
+
+
+@pytest.fixture
+def postgres_url(request, postgres_module_database) -> str:
+    """The module's PostgreSQL database, put back to just migrated (or just seeded, for demo_db)."""
+    messages = demo_messages(request)
+    if messages is None:
+        postgres_module_database.restore()
+    else:
+        postgres_module_database.restore_or_make(f"demo-{messages}", lambda url: seeded(url, messages))
+    return postgres_module_database.url
 
 
 @pytest.fixture(scope="session")
@@ -96,73 +106,75 @@ def sqlite_template(tmp_path_factory) -> Path:
     return path
 
 
-@pytest.fixture
-def postgres_url(postgres_server):
-    require(postgres_server.error is None, postgres_server.error or "")
-    url = postgres_server.new_database()
-    yield url
-    postgres_server.drop(url)
+@pytest.fixture(scope="module")
+def sqlite_demo_template(sqlite_template, tmp_path_factory):
+    """``template(messages)``: the migrated SQLite database with the demo seed of that many
+    messages, seeded once per module (seeding is most of a test's set-up; copying a file is not).
+    Per module, not per run, so the demo history is never more than a module's run old."""
+    made: dict[int, Path] = {}
+
+    def template(messages: int) -> Path:
+        if messages not in made:
+            path = tmp_path_factory.mktemp("sqlite-demo") / f"demo-{messages}.db"
+            shutil.copy(sqlite_template, path)
+            seeded(f"sqlite:///{path}", messages)
+            made[messages] = path
+        return made[messages]
+
+    return template
 
 
 @pytest.fixture
-def sqlite_url(sqlite_template, tmp_path) -> str:
+def sqlite_url(request, sqlite_template, sqlite_demo_template, tmp_path) -> str:
+    """A fresh SQLite database: a copy of the migrated template (or of the seeded one, for demo_db)."""
+    messages = demo_messages(request)
     path = tmp_path / "sms.db"
-    shutil.copy(sqlite_template, path)
+    shutil.copy(sqlite_template if messages is None else sqlite_demo_template(messages), path)
     return f"sqlite:///{path}"
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture
 def database_url(request) -> str:
-    """A freshly migrated, empty database on each backend."""
+    """A freshly migrated, empty database on each backend (parametrised by pytest_generate_tests)."""
     return request.getfixturevalue(f"{request.param}_url")
+
+
+def opened(url: str):
+    database = Database(url)
+    yield database
+    stop_change_watcher(database)
+    database.dispose()
 
 
 @pytest.fixture
 def db(database_url):
-    database = Database(database_url)
-    yield database
-    stop_change_watcher(database)
-    database.dispose()
+    yield from opened(database_url)
 
 
 @pytest.fixture
 def pg_db(postgres_url):
     """PostgreSQL only: for concurrency, LISTEN/NOTIFY and SKIP LOCKED tests."""
-    database = Database(postgres_url)
-    yield database
-    stop_change_watcher(database)
-    database.dispose()
+    yield from opened(postgres_url)
 
 
 @pytest.fixture
 def demo_db(db):
-    """A database with the demo org units, users, contacts and a small message history."""
-    from sms_core.demo.seed import seed_demo
-
-    seed_demo(db, messages=300)
+    """A database with the demo org units, users, contacts and a small message history: a copy of
+    one seeded once per module (``sqlite_url``, ``postgres_url``), as seeding each would cost most
+    of a test's set-up time."""
     return db
 
 
-def app_on(url: str, monkeypatch):
-    """Point the app (AppTest runs it in this process) at a fresh demo database at ``url``."""
-    from sms_core.demo.seed import seed_demo
-
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("SMS_EMBEDDED_WORKER", "false")
-    config_module.get_config.cache_clear()
-    db_module.get_database.cache_clear()
-    database = db_module.get_database()
-    seed_demo(database, messages=200)
-    yield database
-    stop_change_watcher(database)
-    database.dispose()
-    config_module.get_config.cache_clear()
-    db_module.get_database.cache_clear()
+@pytest.fixture
+def demo_base_db(db):
+    """The demo org units, users, contacts and standard texts, without messages (seeded once per
+    module, as ``demo_db``)."""
+    return db
 
 
 @pytest.fixture
 def app_env(monkeypatch, sqlite_url):
-    """The app on SQLite: quick, for the page tests."""
+    """The app on a demo database on SQLite: quick, for the page tests."""
     yield from app_on(sqlite_url, monkeypatch)
 
 
@@ -204,59 +216,8 @@ class LiveApp:
 @pytest.fixture
 def live_app(sqlite_url, request):
     """A served demo app; parametrize indirectly with a dict of environment overrides."""
-    from sms_core.demo.seed import seed_demo
-
     seed_demo(Database(sqlite_url), messages=getattr(request, "param", {}).get("messages", 200))
     env = {k: v for k, v in getattr(request, "param", {}).items() if k != "messages"}
     app = LiveApp(sqlite_url, **env)
     yield app
     app.stop()
-
-
-BROWSER_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = PROJECT_ROOT / "test-artifacts"
-
-
-@pytest.fixture(scope="session")
-def browser():
-    path = shutil.which("chromium") or "/usr/bin/chromium"
-    require(os.path.exists(path), "Debian's chromium is not installed (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        require(False, "Playwright for Python is not installed (requirements-dev.txt)")
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=path, args=BROWSER_FLAGS)
-        yield instance
-        instance.close()
-
-
-FAILED = pytest.StashKey[bool]()
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item, call):
-    report = yield
-    if report.when == "call" and report.failed:
-        item.stash[FAILED] = True
-    return report
-
-
-@pytest.fixture
-def page(browser, request):
-    """A browser tab in the Oslo time zone; a screenshot is kept in test-artifacts/ on failure."""
-    context = browser.new_context(timezone_id="Europe/Oslo", locale="en-GB", viewport={"width": 1400, "height": 1000})
-    tab = context.new_page()
-    tab.set_default_timeout(15_000)
-    yield tab
-    if request.node.stash.get(FAILED, False):
-        ARTIFACTS.mkdir(exist_ok=True)
-        tab.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-    context.close()

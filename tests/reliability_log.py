@@ -4,7 +4,8 @@ A test takes the ``reliability`` fixture and records its figures once it has che
 (``reliability.record("Worker crashes", kills=112, messages=474, duplicates=0, lost=0)``).  At
 the end of a run that passed and recorded anything, RELIABILITY.md at the project root is
 rewritten: one section per area, the figures of each test, and how the run was made.  A failing
-run leaves the file alone, so it never shows figures from a run that did not pass.  Set
+run leaves the file alone, so it never shows figures from a run that did not pass; so does a run
+without the reliability tier (``make check``), whose few figures would not be a report.  Set
 ``RELIABILITY_OUT`` to write elsewhere (``make soak`` writes its own file).
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import os
 import platform
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -46,6 +47,16 @@ _log = ReliabilityLog()
 def reliability(request) -> ReliabilityLog:
     _log.current_test = request.node.nodeid
     return _log
+
+
+@pytest.fixture
+def tally(reliability):
+    """Counts for the bad-input tests: the cases hypothesis really ran (they vary with its database
+    and shrinking), recorded after the last one; a failing run writes no RELIABILITY.md, so only
+    passed cases are reported."""
+    counts = Counter()
+    yield counts
+    reliability.record("Bad input", **counts)
 
 
 def _total(values: list) -> object:
@@ -84,6 +95,8 @@ _started = datetime.now(UTC)
 
 def pytest_sessionfinish(session, exitstatus):
     if exitstatus != 0 or not _log.sections:
+        return
+    if not any(item.get_closest_marker("reliability") for item in session.items):
         return
     out = Path(os.environ.get("RELIABILITY_OUT") or PROJECT_ROOT / "RELIABILITY.md")
     out.write_text(render(_log, (datetime.now(UTC) - _started).total_seconds()))

@@ -4,8 +4,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-pytestmark = pytest.mark.browser
-
 
 @pytest.mark.parametrize("live_app", [{"SMS_DEMO_USER": "lead", "messages": 400}], indirect=True)
 def test_lead_clicks_through_from_the_failed_figure_to_those_messages(live_app, page):

@@ -3,15 +3,14 @@
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from support import accepting, refusing
 
 from sms_core.gateways.base import DeliveryReportKind
-from sms_core.gateways.simulated import OutcomeMix, SimulatedGateway
 from sms_core.storage.models import SmsMessage
 from sms_core.use_cases.accounts import load_actor
 from sms_core.use_cases.message_lifecycle import apply_delivery_report
 from sms_core.use_cases.sending import send_sms
 
-pytestmark = pytest.mark.browser
 CERTAIN = {
     "SMS_SIMULATED_REJECTED_SHARE": "0",
     "SMS_SIMULATED_FAILED_SHARE": "0",
@@ -85,14 +84,14 @@ def test_resend_a_failed_message_and_not_a_received_one(live_app, page):
         staff,
         text="Flow two: failed once",
         phone="+4741555123",
-        gateway=SimulatedGateway(OutcomeMix(0, 1, 0, 0), latency=0),
+        gateway=refusing(0, 1),
     )
     received = send_sms(
         live_app.db,
         staff,
         text="Flow two: arrived",
         phone="+4741555123",
-        gateway=SimulatedGateway(OutcomeMix(0, 0, 0, 0), latency=0),
+        gateway=accepting(),
     ).message
     with live_app.db.session() as s:
         token = s.get(SmsMessage, received.id).dlr_token

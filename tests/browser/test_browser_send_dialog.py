@@ -1,13 +1,10 @@
 """The Send SMS dialog in headless Chromium, as a person uses it: live counter, phone errors,
 standard text at the cursor, consent warning."""
 
-import pytest
 from sqlalchemy import select
 
 from sms_core.domain.segments import count_sms, load_vectors
 from sms_core.storage.models import ContactPhone, SmsConsent
-
-pytestmark = pytest.mark.browser
 
 
 def open_dialog(page, url: str):

@@ -2,8 +2,6 @@
 
 import pytest
 
-pytestmark = pytest.mark.browser
-
 
 def test_staff_opens_the_app_and_sees_their_menu(live_app, page):
     page.goto(live_app.url)

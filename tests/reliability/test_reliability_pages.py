@@ -17,13 +17,13 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from conftest import app_on
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Dataframe
+from support import app_on
 from test_app_shell import APP, FILES, menu
 
 import app

@@ -6,10 +6,10 @@ import threading
 
 import pytest
 from sqlalchemy import func, select
+from support import accepting, refusing
 
 from sms_core.domain.errors import NotFound, PermissionDenied
 from sms_core.domain.statuses import SmsStatus
-from sms_core.gateways.simulated import OutcomeMix, SimulatedGateway
 from sms_core.read_models.delivery_rates import Period, delivery_report
 from sms_core.read_models.message_detail import get_message, get_message_detail
 from sms_core.read_models.overview import OverviewFilter, count_messages, export_csv, list_messages
@@ -23,7 +23,7 @@ from sms_core.use_cases.settings import SENDING_ENABLED, change_setting, get_set
 def oslo_secret(demo_db):
     """A failed (so resendable) message of Oslo Sentrum with a text nobody else should see."""
     staff = load_actor(demo_db, "staff")
-    failing = SimulatedGateway(OutcomeMix(0, 1, 0, 0), latency=0)
+    failing = refusing(0, 1)
     return send_sms(
         demo_db,
         staff,
@@ -52,7 +52,7 @@ def test_outsider_cannot_see_count_export_resend_or_learn_of_a_message(demo_db, 
         assert hidden.value.message.replace(str(oslo_secret.id), "N") == missing.value.message.replace("987654321", "N")
         refused += 1
     with pytest.raises(NotFound):
-        resend_sms(demo_db, kari, oslo_secret.id, gateway=SimulatedGateway(OutcomeMix(0, 0, 0, 0), latency=0))
+        resend_sms(demo_db, kari, oslo_secret.id, gateway=accepting())
     refused += 1
     report = delivery_report(demo_db, load_actor(demo_db, "admin"), Period.preset("7 days"), [oslo_secret.org_unit_id])
     assert report.current.attempts >= 1  # the admin, who belongs to Oslo, does count it

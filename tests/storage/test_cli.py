@@ -1,10 +1,17 @@
-"""The command line: clear messages instead of tracebacks, and an idempotent demo seed."""
+"""The command line: clear messages instead of tracebacks, and an idempotent demo seed.
+
+SQLite only: what is proved is the commands' words and exit codes; the services beneath them
+have their own tests on both databases (test_storage.py seeds, test_send_service.py sends)."""
 
 import os
 import subprocess
 import sys
 
+import pytest
+
 from sms_core.config import PROJECT_ROOT
+
+pytestmark = pytest.mark.sqlite_only
 
 
 def run_cli(*args, database_url: str, **env):

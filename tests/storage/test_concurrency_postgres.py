@@ -4,12 +4,12 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import func, select
+from support import accepting, refusing
 
 from sms_core.delivery.worker import Worker
 from sms_core.demo.seed import seed_demo
 from sms_core.domain.errors import Conflict
 from sms_core.domain.statuses import SmsStatus as S
-from sms_core.gateways.simulated import OutcomeMix, SimulatedGateway
 from sms_core.storage.database import Database
 from sms_core.storage.models import SmsMessage
 from sms_core.use_cases.accounts import load_actor
@@ -21,9 +21,9 @@ NUMBER = "+4741555123"
 def test_fifty_concurrent_resends_make_exactly_one(pg_db, reliability):
     seed_demo(pg_db, messages=0)
     staff = load_actor(pg_db, "staff")
-    failing = SimulatedGateway(OutcomeMix(0, 1, 0, 0), latency=0)
+    failing = refusing(0, 1)
     original = send_sms(pg_db, staff, text="resend me", phone=NUMBER, gateway=failing).message
-    gateway = SimulatedGateway(OutcomeMix(0, 0, 0, 0), latency=0)
+    gateway = accepting()
     barrier = threading.Barrier(50)
     servers = [Database(pg_db.url.render_as_string(hide_password=False)) for _ in range(4)]
 
@@ -57,7 +57,7 @@ def test_two_workers_submit_each_queued_message_exactly_once(pg_db, reliability)
     staff = load_actor(pg_db, "staff")
     for i in range(1000):
         send_sms(pg_db, staff, text=f"queued {i}", phone=NUMBER, submit=False)
-    gateways = [SimulatedGateway(OutcomeMix(0, 0, 0, 0), latency=0) for _ in range(2)]
+    gateways = [accepting() for _ in range(2)]
     servers = [Database(pg_db.url.render_as_string(hide_password=False)) for _ in range(2)]
 
     def work(n):
@@ -90,7 +90,7 @@ def test_two_workers_submit_each_queued_message_exactly_once(pg_db, reliability)
 def test_concurrent_double_submit_with_one_idempotency_key_sends_once(pg_db, reliability):
     seed_demo(pg_db, messages=0)
     staff = load_actor(pg_db, "staff")
-    gateway = SimulatedGateway(OutcomeMix(0, 0, 0, 0), latency=0)
+    gateway = accepting()
     barrier = threading.Barrier(8)
 
     def click(_):

@@ -3,9 +3,9 @@
 from datetime import timedelta
 
 from sqlalchemy import delete, func, select, update
+from support import accepting, refusing
 
 from sms_core.gateways.base import DeliveryReportKind as K
-from sms_core.gateways.simulated import OutcomeMix, SimulatedGateway
 from sms_core.storage.models import DailyCount, SmsMessage
 from sms_core.use_cases.accounts import load_actor
 from sms_core.use_cases.message_lifecycle import apply_delivery_report
@@ -34,10 +34,8 @@ def rollup(db) -> dict:
 def test_rollup_equals_the_messages_through_seed_sends_reports_resends_and_edits(demo_db):
     assert rollup(demo_db) == raw_counts(demo_db) and rollup(demo_db)
     staff = load_actor(demo_db, "staff")
-    failing = SimulatedGateway(OutcomeMix(0, 1, 0, 0), latency=0)
-    accepting = SimulatedGateway(OutcomeMix(0, 0, 0, 0), latency=0)
-    failed = send_sms(demo_db, staff, text="x" * 200, phone="+4741555123", gateway=failing).message
-    resent = resend_sms(demo_db, staff, failed.id, gateway=accepting).message
+    failed = send_sms(demo_db, staff, text="x" * 200, phone="+4741555123", gateway=refusing(0, 1)).message
+    resent = resend_sms(demo_db, staff, failed.id, gateway=accepting()).message
     with demo_db.session() as s:
         token = s.get(SmsMessage, resent.id).dlr_token
     apply_delivery_report(demo_db, resent.id, token, K.DELIVERED)

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import update
+from support import accepting
 
 from sms_core.delivery.worker import Worker, webhook_server
 from sms_core.domain.statuses import SmsStatus as S
@@ -31,15 +32,8 @@ from sms_core.use_cases.sending import send_sms
 NUMBER = "+4741555123"
 
 
-@pytest.fixture
-def staff(demo_db):
-    return load_actor(demo_db, "staff")
-
-
 def accepted(db, actor, **kwargs):
-    message = send_sms(
-        db, actor, text="report me", phone=NUMBER, gateway=SimulatedGateway(OutcomeMix(0, 0, 0, 0), latency=0), **kwargs
-    ).message
+    message = send_sms(db, actor, text="report me", phone=NUMBER, gateway=accepting(), **kwargs).message
     with db.session() as s:
         return message, s.get(SmsMessage, message.id).dlr_token
 
@@ -96,7 +90,7 @@ def test_no_report_in_time_is_a_timeout_and_a_late_delivered_still_wins(demo_db,
 
 
 def test_a_message_left_mid_submission_is_never_sent_again(demo_db, staff):
-    gateway = SimulatedGateway(OutcomeMix(0, 0, 0, 0), latency=0)
+    gateway = accepting()
     message = send_sms(demo_db, staff, text="queued", phone=NUMBER, submit=False).message
     with demo_db.session() as s:  # a worker claimed it and died before recording the answer
         s.execute(
@@ -112,7 +106,7 @@ def test_a_message_left_mid_submission_is_never_sent_again(demo_db, staff):
 
 
 def test_worker_dispatches_queued_messages_once(demo_db, staff):
-    gateway = SimulatedGateway(OutcomeMix(0, 0, 0, 0), latency=0)
+    gateway = accepting()
     ids = [send_sms(demo_db, staff, text=f"q{i}", phone=NUMBER, submit=False).message.id for i in range(5)]
     assert all(get_message(demo_db, staff, i).status is S.UNKNOWN for i in ids)
     assert Worker(demo_db, gateway).run_once()["dispatched"] == 5
@@ -212,7 +206,7 @@ def test_a_claim_abandoned_before_the_gateway_call_goes_back_to_the_queue(demo_d
             update(SmsMessage).where(SmsMessage.id == message.id).values(submitted_at=utcnow() - timedelta(minutes=10))
         )
     recover_interrupted(demo_db, lease_seconds=60)
-    gateway = SimulatedGateway(OutcomeMix(0, 0, 0, 0), latency=0)
+    gateway = accepting()
     from sms_core.use_cases.sending import submit_message
 
     submit_message(demo_db, message.id, gateway, claimed_at)  # the stale claim may not send it

@@ -39,7 +39,6 @@ class World:
     """The demo units and users with our own messages; ``add`` returns the new message's id."""
 
     def __init__(self, db):
-        seed_demo(db, messages=0)
         self.db = db
         self.staff, self.kari, self.admin = (load_actor(db, u) for u in ("staff", "kari", "admin"))
         self.unit = {code: unit_id_by_code(db, code) for code in ("OSL", "BGN", "TRD", "SVG")}
@@ -69,8 +68,8 @@ class World:
 
 
 @pytest.fixture
-def world(db):
-    return World(db)
+def world(demo_base_db):
+    return World(demo_base_db)
 
 
 def test_rows_carry_what_the_table_shows(world):

@@ -6,10 +6,10 @@ out, so "no gateway call" is checked on the gateway's side.
 
 import pytest
 from sqlalchemy import func, select, update
+from support import accepting, refusing
 
 from sms_core.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from sms_core.domain.statuses import SmsStatus as S
-from sms_core.gateways.simulated import OutcomeMix, SimulatedGateway
 from sms_core.read_models.message_detail import get_message_detail
 from sms_core.storage.models import ContactPhone, OrgUnit, SmsConsent, SmsMessage, StatusEvent
 from sms_core.use_cases.accounts import load_actor
@@ -18,19 +18,6 @@ from sms_core.use_cases.sending import resend_sms, send_sms
 from sms_core.use_cases.settings import REQUIRE_CONSENT_FOR_UNKNOWN, SENDING_ENABLED, change_setting
 
 UNKNOWN_NUMBER = "+47 415 55 123"
-
-
-def accepting() -> SimulatedGateway:
-    return SimulatedGateway(OutcomeMix(0, 0, 0, 0), latency=0)
-
-
-def refusing(rejected: float = 1.0, failed: float = 0.0) -> SimulatedGateway:
-    return SimulatedGateway(OutcomeMix(rejected, failed, 0, 0), latency=0)
-
-
-@pytest.fixture
-def staff(demo_db):
-    return load_actor(demo_db, "staff")
 
 
 def consented_phone(db, consent=True):
