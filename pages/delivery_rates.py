@@ -15,7 +15,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from pages._shared import current_actor, database, plain, show_refusal
+from pages._shared import current_actor, database, plain, runtime, show_refusal
 from sms_core.domain.errors import SmsError
 from sms_core.domain.permissions import Actor, Permission
 from sms_core.domain.statuses import STATUS_LABELS, SmsStatus
@@ -309,7 +309,9 @@ actor = current_actor()
 st.title("Delivery rates")
 period, unit_ids = choose_scope(actor)
 try:
-    report = delivery_report(database(), actor, period, unit_ids)
+    report = delivery_report(
+        database(), actor, period, unit_ids, status_check_timeout=runtime().config.status_check_timeout
+    )
 except SmsError as exc:
     show_refusal(exc)
     st.stop()

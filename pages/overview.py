@@ -36,7 +36,7 @@ from pages._message_detail import (
     resend_button,
     show_resend_outcome,
 )
-from pages._shared import browser_zone, current_actor, database, plain, show_refusal
+from pages._shared import browser_zone, current_actor, database, plain, runtime, show_refusal
 from sms_core.domain.errors import InvalidInput, SmsError
 from sms_core.domain.permissions import Actor, Permission
 from sms_core.domain.statuses import STATUS_LABELS, SmsStatus
@@ -51,7 +51,6 @@ from sms_core.read_models.overview import (
     list_messages,
     visible_units,
 )
-from sms_core.storage.change_feed import get_change_watcher
 from sms_core.storage.database import Database
 from sms_core.storage.models import OrgUnit
 from sms_core.use_cases.accounts import units_of
@@ -320,6 +319,7 @@ def current_filter(contact: ContactContext, sort: Sort, zone: str) -> OverviewFi
         resent=None if resent == "all" else resent == "yes",
         contact_id=contact.contact_id,
         sort=sort,
+        region=runtime().config.default_region,
     )
 
 
@@ -491,7 +491,7 @@ def live_table(actor: Actor, f: OverviewFilter, zone: str) -> None:
     db = database()
     show_resend_outcome()
     try:
-        version = get_change_watcher(db).version(visible_units(actor, f))
+        version = runtime().changes.version(visible_units(actor, f))
         sync_selection()
         shown = current_rows(db, actor, f, version)
         toolbar = st.container(horizontal=True, vertical_alignment="center")

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from pages._shared import current_actor, database, plain
+from pages._shared import current_actor, database, plain, runtime
 from pages.sms_text_input import insert_sms_text, set_sms_text, sms_text_input
 from sms_core.domain.errors import SmsError
 from sms_core.domain.permissions import Actor, Permission
@@ -155,7 +155,7 @@ def _typed_phone(db: Database, actor: Actor) -> PhoneChoice:
     if not typed.strip():
         return PhoneChoice(None)
     try:
-        phone = parse_phone(typed)
+        phone = parse_phone(typed, runtime().config.default_region)
     except InvalidPhoneNumber as exc:
         st.error(exc.message, icon=":material/error:")
         return PhoneChoice(None, exc.message)
@@ -262,7 +262,14 @@ def _send_and_remember(db: Database, actor: Actor, composed: Composed, key: str)
     that interrupts the script cannot lose it.  True when the dialog should close."""
     try:
         result = send_sms(
-            db, actor, text=composed.text, phone=composed.phone, contact_id=composed.contact_id, idempotency_key=key
+            db,
+            actor,
+            text=composed.text,
+            phone=composed.phone,
+            contact_id=composed.contact_id,
+            idempotency_key=key,
+            gateway=runtime().gateway,
+            config=runtime().config,
         )
     except SmsError as exc:  # nothing recorded (or not known to be): the same key on the next try
         field = exc.field if exc.field in ("phone", "text") else "send"

@@ -22,9 +22,8 @@ from sqlalchemy.engine import make_url
 from support import free_ports, require
 
 from sms_core import config as config_module
+from sms_core.app_server import app_runtime
 from sms_core.config import PROJECT_ROOT
-from sms_core.storage import database as db_module
-from sms_core.storage.change_feed import stop_change_watcher
 from sms_core.storage.database import Database
 from sms_core.storage.migrate import migrate
 
@@ -121,7 +120,6 @@ def database_url(request) -> str:
 def db(database_url):
     database = Database(database_url)
     yield database
-    stop_change_watcher(database)
     database.dispose()
 
 
@@ -130,7 +128,6 @@ def pg_db(postgres_url):
     """PostgreSQL only: for concurrency, LISTEN/NOTIFY and SKIP LOCKED tests."""
     database = Database(postgres_url)
     yield database
-    stop_change_watcher(database)
     database.dispose()
 
 
@@ -150,14 +147,12 @@ def app_on(url: str, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("SMS_EMBEDDED_WORKER", "false")
     config_module.get_config.cache_clear()
-    db_module.get_database.cache_clear()
-    database = db_module.get_database()
-    seed_demo(database, messages=200)
-    yield database
-    stop_change_watcher(database)
-    database.dispose()
+    runtime = app_runtime(config_module.get_config())  # the one the pages get (pages._shared.runtime)
+    seed_demo(runtime.db, messages=200)
+    yield runtime.db
+    runtime.close()
+    app_runtime.clear()
     config_module.get_config.cache_clear()
-    db_module.get_database.cache_clear()
 
 
 @pytest.fixture
