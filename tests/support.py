@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
+import urllib.error
+import urllib.request
+from pathlib import Path
 
 import pytest
 import uvicorn
 
+from sms_core.config import PROJECT_ROOT
 from sms_core.delivery.http import REPORT_PATH, http_app
 from sms_core.delivery.reports import ReportBatcher
 
@@ -74,3 +80,62 @@ class ReportServer(Served):
     def close(self) -> None:
         super().close()
         self.batcher.close()
+
+
+def http_call(url: str, method: str = "GET", data: bytes | None = None, headers=None) -> tuple[int, str]:
+    """(status, body) of one request; an HTTP error status is an answer too."""
+    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+class SmsProcess:
+    """``python -m sms_core …`` as a person starts it, with its output kept in ``log_path``;
+    ready once ``ready_url`` answers at all (any HTTP status)."""
+
+    def __init__(self, args: list[str], env: dict[str, str], log_path: Path, ready_url: str):
+        self.log_path = log_path
+        self._log = open(log_path, "wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "sms_core", *args], cwd=PROJECT_ROOT, env=env, stdout=self._log, stderr=self._log
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and self.process.poll() is None:
+            try:
+                http_call(ready_url)
+                return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"python -m sms_core {' '.join(args)} did not answer at {ready_url}:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_for_line(self, words: str, timeout: float = 20) -> str | None:
+        """The first log line containing ``words``, waiting for it at most ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = [line for line in self.log().splitlines() if words in line]
+            if found:
+                return found[0]
+            time.sleep(0.2)
+        return None
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._log.close()
+
+
+def environment(**settings: str) -> dict[str, str]:
+    """This machine's environment without any of the app's own settings, plus ``settings``."""
+    own = ("SMS_", "KANNEL_", "DATABASE_URL")
+    return {**{k: v for k, v in os.environ.items() if not k.startswith(own)}, **settings}

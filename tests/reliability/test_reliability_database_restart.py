@@ -17,7 +17,7 @@ from sms_core.domain.errors import DatabaseUnavailable
 from sms_core.domain.statuses import SmsStatus as S
 from sms_core.gateways.simulated import OutcomeMix, SimulatedGateway
 from sms_core.read_models.message_detail import get_message
-from sms_core.storage.change_feed import get_change_watcher
+from sms_core.storage.change_feed import ChangeWatcher
 from sms_core.storage.models import SmsMessage, StatusEvent
 from sms_core.use_cases.accounts import load_actor
 from sms_core.use_cases.sending import send_sms
@@ -49,7 +49,7 @@ def test_app_and_worker_survive_a_postgres_restart(pg_db, reliability):
     seed_demo(pg_db, messages=0)
     staff = load_actor(pg_db, "staff")
     gateway = SimulatedGateway(OutcomeMix(0, 0, 0, 0), latency=0)
-    watcher = get_change_watcher(pg_db)
+    watcher = ChangeWatcher(pg_db)  # the process's one watcher, as sms_core.bootstrap makes it
     env = {
         **os.environ,
         "DATABASE_URL": pg_db.url.render_as_string(hide_password=False),
@@ -95,3 +95,4 @@ def test_app_and_worker_survive_a_postgres_restart(pg_db, reliability):
     finally:
         worker.terminate()
         worker.wait(timeout=10)
+        watcher.close()
