@@ -25,7 +25,7 @@ from sms_core.domain.errors import SmsError
 from sms_core.gateways.base import Gateway
 from sms_core.storage.database import Database
 from sms_core.use_cases.message_lifecycle import claim_queued, recover_interrupted, sweep_status_checks
-from sms_core.use_cases.sending import submit_message
+from sms_core.use_cases.submission import submit_message
 
 log = logging.getLogger(__name__)
 

@@ -223,7 +223,7 @@ def test_a_claim_abandoned_before_the_gateway_call_goes_back_to_the_queue(demo_d
         )
     recover_interrupted(demo_db, lease_seconds=60)
     gateway = SimulatedGateway(OutcomeMix(0, 0, 0, 0), latency=0)
-    from sms_core.use_cases.sending import submit_message
+    from sms_core.use_cases.submission import submit_message
 
     submit_message(demo_db, message.id, gateway, claimed_at)  # the stale claim may not send it
     assert gateway.submitted == []
