@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import insert, select
 from support import SmsProcess, environment, free_ports, http_call
 
-from sms_core.delivery.http import MAX_BODY, MAX_VALUE, REPORT_PATH
+from sms_core.config import Config
+from sms_core.delivery.http import MAX_BODY, MAX_VALUE, REPORT_PATH, report_url
 from sms_core.demo.seed import seed_demo
 from sms_core.domain.statuses import SmsStatus as S
 from sms_core.storage.database import Database
@@ -154,3 +155,24 @@ def test_a_callback_url_nobody_answers_is_said_at_start_up(shared_db, tmp_path, 
     assert f"http://127.0.0.1:{dead}/api/dlr" in warning and "nothing answers there" in warning
     assert "SMS_PUBLIC_WEBHOOK_URL" in warning
     assert sum("Delivery reports will not arrive" in line for line in process.log().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "settings, app, worker, expected",
+    [
+        ({}, ("0.0.0.0", 8601), False, "http://127.0.0.1:8601/api/dlr"),  # make run: the app's own port
+        ({}, (None, None), False, "http://127.0.0.1:8501/api/dlr"),  # a command-line send: the default app
+        ({}, ("10.0.0.5", 8601), False, "http://10.0.0.5:8601/api/dlr"),  # bound to one address: that one
+        ({"embedded_worker": False}, ("0.0.0.0", 8601), False, "http://127.0.0.1:8502/api/dlr"),  # the worker's
+        ({"webhook_port": 9100}, (None, None), True, "http://127.0.0.1:9100/api/dlr"),  # in the worker
+        ({"webhook_address": "::1"}, (None, None), True, "http://[::1]:8502/api/dlr"),
+        (
+            {"public_webhook_url": "https://sms.example.org/api/dlr"},
+            ("0.0.0.0", 8601),
+            False,
+            "https://sms.example.org/api/dlr",
+        ),
+    ],
+)
+def test_the_callback_url_is_what_really_serves_the_route(settings, app, worker, expected):
+    assert report_url(Config(**settings), *app, worker=worker) == expected
