@@ -28,7 +28,7 @@ from bench.worker import make_messages, remove_messages
 from sms_core.domain.permissions import Actor
 from sms_core.gateways.base import DeliveryReportKind
 from sms_core.read_models.overview import OverviewFilter, count_messages, list_messages, visible_units
-from sms_core.storage.change_feed import get_change_watcher
+from sms_core.storage.change_feed import ChangeWatcher
 from sms_core.storage.database import Database
 from sms_core.use_cases.message_lifecycle import apply_delivery_report
 
@@ -46,11 +46,12 @@ class Page:
     reads: int = 0
     seen: list[float] = field(default_factory=list)  # when each new version was noticed
 
-    def tick(self, db: Database, watch: bool) -> None:
-        """One fragment run: with the watcher, read rows only when the version moved; naive,
-        read them every time and compare."""
+    def tick(self, db: Database, watcher: ChangeWatcher | None) -> None:
+        """One fragment run: with the process's watcher, read rows only when the version moved;
+        naive (no watcher), read them every time and compare."""
+        watch = watcher is not None
         if watch:
-            version = get_change_watcher(db).version(visible_units(self.actor, self.filter))
+            version = watcher.version(visible_units(self.actor, self.filter))
         else:
             count = count_messages(db, self.actor, self.filter)
             version = (
@@ -67,24 +68,28 @@ class Page:
             self.version = version
 
 
-def _tick_forever(db: Database, pages: list[Page], watch: bool, stop: threading.Event, workers: int) -> None:
+def _tick_forever(
+    db: Database, pages: list[Page], watcher: ChangeWatcher | None, stop: threading.Event, workers: int
+) -> None:
     """Every LIVE_SECONDS, run every page's fragment (on a few threads, as the server would)."""
     phase = random.random() * LIVE_SECONDS
     next_tick = time.perf_counter() + phase
     with ThreadPoolExecutor(workers) as pool:
         while not stop.is_set():
             stop.wait(max(0.0, next_tick - time.perf_counter()))
-            list(pool.map(lambda p: p.tick(db, watch), pages))
+            list(pool.map(lambda p: p.tick(db, watcher), pages))
             next_tick += LIVE_SECONDS
 
 
-def change_latency(db: Database, actor: Actor, unit_id: int, sent_before: datetime, samples: int, watch: bool) -> Stats:
+def change_latency(
+    db: Database, actor: Actor, unit_id: int, sent_before: datetime, samples: int, watcher: ChangeWatcher | None
+) -> Stats:
     """Seconds from a delivery report (a status change) to the watching page noticing it."""
     page = Page(actor, OverviewFilter(org_unit_ids={unit_id}))
     made = make_messages(db, unit_id, samples, sent_before)
     stop = threading.Event()
-    page.tick(db, watch)
-    ticker = threading.Thread(target=_tick_forever, args=(db, [page], watch, stop, 1))
+    page.tick(db, watcher)
+    ticker = threading.Thread(target=_tick_forever, args=(db, [page], watcher, stop, 1))
     ticker.start()
     latencies = []
     try:
@@ -103,9 +108,8 @@ def change_latency(db: Database, actor: Actor, unit_id: int, sent_before: dateti
     return Stats(tuple(latencies))
 
 
-def notify_latency(db: Database, unit_id: int, sent_before: datetime, samples: int) -> Stats:
+def notify_latency(db: Database, unit_id: int, sent_before: datetime, samples: int, watcher: ChangeWatcher) -> Stats:
     """Milliseconds from a status change to the watcher's version moving (no page tick)."""
-    watcher = get_change_watcher(db)
     made = make_messages(db, unit_id, samples, sent_before)
     latencies = []
     try:
@@ -139,16 +143,17 @@ def _database_activity(db: Database) -> tuple[int, int]:
     return xacts, scans
 
 
-def idle_cost(db: Database, pages: list[Page], watch: bool, seconds: float, log=print) -> dict:
-    """Database work per minute caused by ``pages`` open and idle for ``seconds``."""
-    watcher = get_change_watcher(db)
+def idle_cost(db: Database, pages: list[Page], watch: bool, watcher: ChangeWatcher, seconds: float, log=print) -> dict:
+    """Database work per minute caused by ``pages`` open and idle for ``seconds`` (``watch``: through
+    the process's ``watcher``; else naive)."""
+    ticking_with = watcher if watch else None
     for page in pages:
-        page.tick(db, watch)  # opened: the first read is not idle cost
+        page.tick(db, ticking_with)  # opened: the first read is not idle cost
     time.sleep(11)  # backends flush their statistics within 10 s of going idle
     xacts0, scans0 = _database_activity(db)
     queries0 = watcher.queries
     stop = threading.Event()
-    ticker = threading.Thread(target=_tick_forever, args=(db, pages, watch, stop, 8))
+    ticker = threading.Thread(target=_tick_forever, args=(db, pages, ticking_with, stop, 8))
     started = time.perf_counter()
     ticker.start()
     time.sleep(seconds)
@@ -172,12 +177,16 @@ def idle_cost(db: Database, pages: list[Page], watch: bool, seconds: float, log=
 def measure_live(
     db: Database, actor: Actor, unit_id: int, sent_before: datetime, samples: int, idle_seconds: float, log=print
 ) -> list[Result]:
-    ours = change_latency(db, actor, unit_id, sent_before, samples, watch=True)
-    theirs = change_latency(db, actor, unit_id, sent_before, max(samples // 2, 10), watch=False)
-    raw = notify_latency(db, unit_id, sent_before, samples)
-    pages = lambda: [Page(actor, OverviewFilter(org_unit_ids={unit_id})) for _ in range(IDLE_PAGES)]  # noqa: E731
-    idle_ours = idle_cost(db, pages(), True, idle_seconds, log)
-    idle_naive = idle_cost(db, pages(), False, idle_seconds, log)
+    watcher = ChangeWatcher(db)  # the process's one watcher, as sms_core.bootstrap makes it
+    try:
+        ours = change_latency(db, actor, unit_id, sent_before, samples, watcher)
+        theirs = change_latency(db, actor, unit_id, sent_before, max(samples // 2, 10), None)
+        raw = notify_latency(db, unit_id, sent_before, samples, watcher)
+        pages = lambda: [Page(actor, OverviewFilter(org_unit_ids={unit_id})) for _ in range(IDLE_PAGES)]  # noqa: E731
+        idle_ours = idle_cost(db, pages(), True, watcher, idle_seconds, log)
+        idle_naive = idle_cost(db, pages(), False, watcher, idle_seconds, log)
+    finally:
+        watcher.close()
     return [
         Result(
             "live updates",

@@ -17,8 +17,8 @@ from streamlit.testing.v1 import AppTest
 
 from bench.timing import Result, Stats, check_max
 from sms_core import config as config_module
+from sms_core.app_server import app_runtime
 from sms_core.config import PROJECT_ROOT
-from sms_core.storage import database as db_module
 from sms_core.storage.database import Database
 
 APP = str(PROJECT_ROOT / "app.py")
@@ -30,7 +30,7 @@ def use_database(db: Database) -> None:
     os.environ["SMS_EMBEDDED_WORKER"] = "false"  # no worker thread, no demo traffic: just the page
     os.environ["SMS_DEMO_TRAFFIC"] = "0"
     config_module.get_config.cache_clear()
-    db_module.get_database.cache_clear()
+    app_runtime.clear()  # the page's next run builds the process's runtime for this database
 
 
 def render(username: str) -> AppTest:

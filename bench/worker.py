@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, insert
 
 from bench.timing import Result, Stats, check_min
-from sms_core.delivery.worker import ReportBatcher
+from sms_core.delivery.reports import ReportBatcher
 from sms_core.domain.statuses import SmsStatus
 from sms_core.gateways.base import DeliveryReportKind
 from sms_core.storage.database import Database

@@ -14,7 +14,7 @@ import streamlit as st
 
 from pages._flash import flash
 from pages._overview_state import BACK, HISTORY, RESEND, SHOW_ORIGINAL, SHOW_RESEND, TABLE_PLACE, overview_state
-from pages._shared import current_actor, database, plain
+from pages._shared import current_actor, database, plain, runtime
 from sms_core.domain.errors import SmsError
 from sms_core.domain.permissions import Actor
 from sms_core.read_models.message_detail import MessageDetail, get_message_detail
@@ -38,7 +38,7 @@ def current_detail(db: Database, actor: Actor, version: object) -> MessageDetail
 def _resend(message_id: int) -> None:
     """Resend SMS, clicked: the outcome is shown by the run this click starts."""
     try:
-        result = resend_sms(database(), current_actor(), message_id)
+        result = resend_sms(database(), current_actor(), message_id, gateway=runtime().gateway, config=runtime().config)
     except SmsError as exc:
         flash("toast", exc.message, icon=":material/error:", place=TABLE_PLACE)
         return

@@ -34,6 +34,7 @@ from pages._overview_state import (
     WIDTHS,
     overview_state,
 )
+from pages._shared import runtime
 from sms_core.domain.permissions import Actor
 from sms_core.domain.statuses import STATUS_LABELS, SmsStatus
 from sms_core.read_models.overview import OverviewFilter, Sort
@@ -198,4 +199,5 @@ def current_filter(contact_id: int | None, zone: str) -> OverviewFilter:
         resent=None if resent == "all" else resent == "yes",
         contact_id=contact_id,
         sort=state.get(SORT, Sort.SENT_ON_DESC),
+        region=runtime().config.default_region,
     )

@@ -18,11 +18,10 @@ from pages._flash import show_flash
 from pages._message_detail import current_detail, draw_detail, refresh, resend_button
 from pages._overview_filters import publish
 from pages._overview_state import PAGE, REFRESH, TABLE_PLACE, WIDTHS, Shown, overview_state
-from pages._shared import database, show_refusal
+from pages._shared import database, runtime, show_refusal
 from sms_core.domain.errors import SmsError
 from sms_core.domain.permissions import Actor
 from sms_core.read_models.overview import OverviewFilter, OverviewRow, count_messages, list_messages, visible_units
-from sms_core.storage.change_feed import get_change_watcher
 from sms_core.storage.database import Database
 
 LIVE_SECONDS = 1  # how often the table asks whether anything changed
@@ -42,7 +41,7 @@ def live_table(actor: Actor, f: OverviewFilter, zone: str) -> None:
     db = database()
     show_flash(TABLE_PLACE)
     try:
-        version = get_change_watcher(db).version(visible_units(actor, f))
+        version = runtime().changes.version(visible_units(actor, f))
         sync_selection()
         shown = current_rows(db, actor, f, version)
         publish(f, shown.query[1], actor)

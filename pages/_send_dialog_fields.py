@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from pages._shared import plain
+from pages._shared import plain, runtime
 from pages.sms_text_input import insert_sms_text
 from sms_core.domain.errors import SmsError
 from sms_core.domain.permissions import Actor
@@ -80,7 +80,7 @@ def _typed_phone(db: Database, actor: Actor) -> PhoneChoice:
     if not typed.strip():
         return PhoneChoice(None)
     try:
-        phone = parse_phone(typed)
+        phone = parse_phone(typed, runtime().config.default_region)
     except InvalidPhoneNumber as exc:
         st.error(exc.message, icon=":material/error:")
         return PhoneChoice(None, exc.message)

@@ -1,4 +1,5 @@
-"""What every page needs from the shell: the database, the signed-in user, and error display."""
+"""What every page needs from the shell: the runtime (database, gateway, change watcher), the
+signed-in user, and error display."""
 
 from __future__ import annotations
 
@@ -8,15 +9,23 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
 
+from sms_core.app_server import app_runtime
+from sms_core.bootstrap import Runtime
+from sms_core.config import get_config
 from sms_core.domain.errors import SmsError
 from sms_core.domain.permissions import Actor
-from sms_core.storage.database import Database, get_database
+from sms_core.storage.database import Database
 
 ACTOR_KEY = "actor"
 
 
+def runtime() -> Runtime:
+    """The process's one runtime (``st.cache_resource``): the server's, or built on first use."""
+    return app_runtime(get_config(), None, st.get_option("server.port"))
+
+
 def database() -> Database:
-    return get_database()
+    return runtime().db
 
 
 def current_actor() -> Actor:

@@ -11,7 +11,7 @@ import streamlit as st
 
 from pages._flash import flash, show_flash
 from pages._links import overview_link
-from pages._shared import current_actor, database, local_time, plain, show_refusal
+from pages._shared import current_actor, database, local_time, plain, runtime, show_refusal
 from pages.send_dialog import send_sms_dialog
 from sms_core.domain.errors import SmsError
 from sms_core.domain.permissions import Permission
@@ -39,7 +39,7 @@ def search() -> int | None:
     query = st.text_input(
         "Search by name or number", key="contacts_query", placeholder="A name, or (part of) a phone number"
     )
-    hits = search_contacts(db, actor, query)
+    hits = search_contacts(db, actor, query, region=runtime().config.default_region)
     if not hits:
         st.info("No contact matches this search. Check the spelling, or search for part of the number.")
         return None

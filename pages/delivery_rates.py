@@ -14,7 +14,7 @@ import streamlit as st
 
 from pages._delivery_rates_charts import format_figure, reasons_chart, share_chart, units_chart, volume_chart
 from pages._links import overview_link
-from pages._shared import current_actor, database, plain, show_refusal
+from pages._shared import current_actor, database, plain, runtime, show_refusal
 from sms_core.domain.errors import SmsError
 from sms_core.domain.permissions import Actor, Permission
 from sms_core.domain.statuses import SmsStatus
@@ -189,7 +189,9 @@ actor = current_actor()
 st.title("Delivery rates")
 period, unit_ids = choose_scope(actor)
 try:
-    report = delivery_report(database(), actor, period, unit_ids)
+    report = delivery_report(
+        database(), actor, period, unit_ids, status_check_timeout=runtime().config.status_check_timeout
+    )
 except SmsError as exc:
     show_refusal(exc)
     st.stop()

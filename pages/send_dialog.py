@@ -23,7 +23,7 @@ from streamlit.errors import StreamlitAPIException
 
 from pages._flash import flash
 from pages._send_dialog_fields import PhoneChoice, phone_field, standard_texts_button
-from pages._shared import current_actor, database
+from pages._shared import current_actor, database, runtime
 from pages.sms_text_input import set_sms_text, sms_text_input
 from sms_core.domain.errors import SmsError
 from sms_core.domain.permissions import Actor, Permission
@@ -132,7 +132,14 @@ def _send_and_remember(db: Database, actor: Actor, composed: Composed, key: str)
     that interrupts the script cannot lose it.  True when the dialog should close."""
     try:
         result = send_sms(
-            db, actor, text=composed.text, phone=composed.phone, contact_id=composed.contact_id, idempotency_key=key
+            db,
+            actor,
+            text=composed.text,
+            phone=composed.phone,
+            contact_id=composed.contact_id,
+            idempotency_key=key,
+            gateway=runtime().gateway,
+            config=runtime().config,
         )
     except SmsError as exc:  # nothing recorded (or not known to be): the same key on the next try
         field = exc.field if exc.field in ("phone", "text") else "send"

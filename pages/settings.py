@@ -12,7 +12,7 @@ import streamlit as st
 
 from pages._flash import flash, show_flash
 from pages._links import overview_link
-from pages._shared import current_actor, database, plain, show_refusal
+from pages._shared import current_actor, database, plain, runtime, show_refusal
 from sms_core.domain.errors import SmsError
 from sms_core.domain.permissions import Actor, Permission
 from sms_core.domain.statuses import PENDING
@@ -102,7 +102,8 @@ def _save_sender(actor: Actor, unit_id: int) -> None:
     """on_click of Save: runs before the fragment redraws, so the field can show the stored form."""
     representative, sender = st.session_state[f"rep_{unit_id}"], st.session_state[f"sender_{unit_id}"]
     try:
-        saved = update_unit_sender(database(), actor, unit_id, representative, sender)
+        region = runtime().config.default_region
+        saved = update_unit_sender(database(), actor, unit_id, representative, sender, region)
     except SmsError as exc:
         flash("error", plain(exc.message), place=sender_place(unit_id))
         return
@@ -126,7 +127,7 @@ def show_unit(actor: Actor, unit: UnitSender) -> None:
         typed_sender = sender.text_input(
             "SMS sender", key=sender_key, live=True, help="For example OsloHelse or +4791500100."
         )
-        refusal = configuration_problem(typed_rep, typed_sender)
+        refusal = configuration_problem(typed_rep, typed_sender, runtime().config.default_region)
         unchanged = (typed_rep.strip(), typed_sender.strip()) == (unit.representative_name or "", unit.sms_sender or "")
         save.button(
             "Save",
@@ -164,7 +165,7 @@ def show_unit_senders(actor: Actor) -> None:
 def show_gateway(actor: Actor) -> None:
     """In a fragment: asking the gateway may take seconds, and "Check again" repeats only this."""
     st.subheader("Gateway status")
-    status = gateway_status(database(), actor)
+    status = gateway_status(database(), actor, lambda: runtime().gateway, runtime().config.gateway)
     gateway, answers, last, waiting = st.columns(4)
     gateway.metric("Configured gateway", status.name, border=True)
     answers.metric("Answers", "No" if status.problem else "Yes", border=True)

@@ -1,26 +1,47 @@
-"""Process-wide objects: the configured gateway (and, for the simulated one, where its delivery
-reports go).  Pages and the CLI get them here so one process shares one of each.
+"""One process, one runtime: the objects every entry point shares, built once from the config.
+
+The CLI, the stand-alone worker and the app server call ``bootstrap``; the pages reach the app
+server's runtime through one ``st.cache_resource`` (``sms_core.app_server.app_runtime``).  Services
+take what they need from it as arguments, as in cosmicpython's ``bootstrap.py``.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
+from dataclasses import dataclass
 
+from sms_core.config import Config
+from sms_core.delivery.http import report_url
+from sms_core.delivery.reports import ReportBatcher
 from sms_core.gateways import Gateway, build_gateway
-from sms_core.storage.database import Database, get_database
-from sms_core.use_cases.message_lifecycle import apply_delivery_report
+from sms_core.storage.change_feed import ChangeWatcher
+from sms_core.storage.database import Database
 
 
-@lru_cache(maxsize=1)
-def get_gateway() -> Gateway:
-    return gateway_for(get_database())
+@dataclass
+class Runtime:
+    config: Config
+    db: Database
+    gateway: Gateway
+    reports: ReportBatcher  # every delivery report goes through it, over HTTP or in-process
+    changes: ChangeWatcher  # one LISTEN connection (PostgreSQL) for every open page
+
+    def close(self) -> None:
+        self.changes.close()
+        self.reports.close()
+        self.db.dispose()
 
 
-def gateway_for(db: Database) -> Gateway:
-    """The configured gateway; a simulated one reports straight into ``db``, like a webhook call."""
-    gateway = build_gateway()
-    if gateway.name == "simulated" and getattr(gateway, "report_sink", None) is None:
-        gateway.report_sink = lambda message_id, token, kind, detail: apply_delivery_report(
-            db, message_id, token, kind, detail
-        )
-    return gateway
+def bootstrap(
+    config: Config, *, app_address: str | None = None, app_port: int | None = None, worker: bool = False
+) -> Runtime:
+    """The runtime for ``config``, its gateway told where delivery reports are served: by this app
+    (``app_address``/``app_port``) or, for ``worker``, by this stand-alone worker."""
+    db = Database(config.database_url)
+    reports = ReportBatcher(db)
+    try:
+        gateway = build_gateway(config, report_url(config, app_address, app_port, worker), reports.sink)
+    except BaseException:
+        reports.close()
+        db.dispose()
+        raise
+    return Runtime(config, db, gateway, reports, ChangeWatcher(db))

@@ -6,11 +6,22 @@ Every refusal ends as one readable line on stderr and exit status 2, never a tra
 from __future__ import annotations
 
 import argparse
+import json
+import logging
 import sys
 import time
 from collections.abc import Callable
 
+from sms_core.bootstrap import bootstrap
+from sms_core.config import load_config
+from sms_core.delivery.worker import Worker, run_worker
+from sms_core.demo.seed import seed_demo
 from sms_core.domain.errors import SmsError
+from sms_core.read_models.message_detail import get_message_detail
+from sms_core.storage.database import Database
+from sms_core.storage.migrate import migrate
+from sms_core.use_cases.accounts import load_actor, unit_id_by_code
+from sms_core.use_cases.sending import send_sms
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
 
@@ -47,17 +58,19 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("id", type=int)
     show.add_argument("--user", default="admin", help="whose eyes to look through (default admin)")
     show.add_argument("--json", action="store_true")
-    worker = sub.add_parser("worker", help="run the worker: dispatch, webhook, status checks, recovery")
+    worker = sub.add_parser("worker", help="run the worker: dispatch, delivery reports over HTTP, status checks")
     worker.add_argument("--once", action="store_true", help="one round of every duty, then exit")
     return parser
 
 
+def _database() -> Database:
+    """The configured database, for the commands that need nothing else."""
+    return Database(load_config().database_url)
+
+
 @command("migrate")
 def _migrate(args) -> int:
-    from sms_core.storage.database import get_database
-    from sms_core.storage.migrate import migrate
-
-    db = get_database()
+    db = _database()
     migrate(db)
     print(f"Database schema is up to date ({db.description}).")
     return 0
@@ -65,13 +78,9 @@ def _migrate(args) -> int:
 
 @command("seed-demo")
 def _seed(args) -> int:
-    from sms_core.demo.seed import seed_demo
-    from sms_core.storage.database import get_database
-    from sms_core.storage.migrate import migrate
-
     if args.messages < 0:
         raise SmsError("--messages must be 0 or more.")
-    db = get_database()
+    db = _database()
     migrate(db)
     started = time.perf_counter()
     result = seed_demo(db, messages=args.messages, days=args.days)
@@ -85,9 +94,7 @@ def _seed(args) -> int:
 
 @command("check-db")
 def _check(args) -> int:
-    from sms_core.storage.database import get_database
-
-    db = get_database()
+    db = _database()
     db.check()
     print(f"The database answers ({db.description}).")
     return 0
@@ -95,12 +102,11 @@ def _check(args) -> int:
 
 @command("serve")
 def _serve(args) -> int:
-    from sms_core.app_server import serve
-    from sms_core.storage.database import get_database
-    from sms_core.storage.migrate import migrate
+    from sms_core.app_server import serve  # Streamlit, imported only by the command that serves it
 
-    db = get_database()
+    db = _database()
     migrate(db)
+    db.dispose()
     print(f"Serving SMS messages on http://localhost:{args.port} ({db.description}).", flush=True)
     serve(port=args.port, address=args.address)
     return 0
@@ -108,43 +114,35 @@ def _serve(args) -> int:
 
 @command("send")
 def _send(args) -> int:
-    from sms_core.bootstrap import get_gateway
-    from sms_core.storage.database import get_database
-    from sms_core.use_cases.accounts import load_actor, unit_id_by_code
-    from sms_core.use_cases.sending import send_sms
-
-    db = get_database()
-    actor = load_actor(db, args.user)
-    unit = unit_id_by_code(db, args.org_unit) if args.org_unit else None
-    gateway = get_gateway()
-    result = send_sms(
-        db,
-        actor,
-        text=args.text,
-        phone=args.to or args.phone,
-        contact_id=args.contact,
-        org_unit_id=unit,
-        gateway=gateway,
-    )
-    if hasattr(gateway, "drain"):
-        gateway.drain(timeout=gateway.latency * 2 + 1)  # let the simulated report arrive before exit
-    return _print_message(db, actor, result.message.id, args.json, result.summary)
+    runtime = bootstrap(load_config())
+    try:
+        db, gateway = runtime.db, runtime.gateway
+        actor = load_actor(db, args.user)
+        unit = unit_id_by_code(db, args.org_unit) if args.org_unit else None
+        result = send_sms(
+            db,
+            actor,
+            text=args.text,
+            phone=args.to or args.phone,
+            contact_id=args.contact,
+            org_unit_id=unit,
+            gateway=gateway,
+            config=runtime.config,
+        )
+        if hasattr(gateway, "drain"):
+            gateway.drain(timeout=gateway.latency * 2 + 1)  # let the simulated report arrive before exit
+        return _print_message(db, actor, result.message.id, args.json, result.summary)
+    finally:
+        runtime.close()
 
 
 @command("show")
 def _show(args) -> int:
-    from sms_core.storage.database import get_database
-    from sms_core.use_cases.accounts import load_actor
-
-    db = get_database()
+    db = _database()
     return _print_message(db, load_actor(db, args.user), args.id, args.json)
 
 
 def _print_message(db, actor, message_id: int, as_json: bool, summary: str | None = None) -> int:
-    import json
-
-    from sms_core.read_models.message_detail import get_message_detail
-
     detail = get_message_detail(db, actor, message_id)
     m = detail.message
     if as_json:
@@ -187,27 +185,33 @@ def _print_message(db, actor, message_id: int, as_json: bool, summary: str | Non
 
 @command("worker")
 def _worker(args) -> int:
-    from sms_core.bootstrap import get_gateway
-    from sms_core.config import get_config
-    from sms_core.delivery.worker import Worker, run_worker
-    from sms_core.storage.database import get_database
-
-    db = get_database()
-    if args.once:
-        print(Worker(db, get_gateway()).run_once())
+    runtime = bootstrap(load_config(), worker=True)
+    try:
+        if args.once:
+            print(Worker(runtime.db, runtime.gateway, runtime.config).run_once())
+        else:
+            run_worker(runtime.db, runtime.gateway, runtime.reports, runtime.config)
         return 0
-    run_worker(db, get_gateway(), get_config())
-    return 0
+    finally:
+        runtime.close()
+
+
+def _log_to_stderr() -> None:
+    """sms_core's own lines (the worker, the delivery-report check) on stderr, one line each."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger = logging.getLogger("sms_core")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    _log_to_stderr()
     try:
         return COMMANDS[args.command](args)
     except SmsError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2
-    except SystemExit:
-        raise
     except KeyboardInterrupt:
         return 130

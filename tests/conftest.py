@@ -30,7 +30,6 @@ from support import app_on, free_ports, require
 
 from sms_core.config import PROJECT_ROOT
 from sms_core.demo.seed import seed_demo
-from sms_core.storage.change_feed import stop_change_watcher
 from sms_core.storage.database import Database
 from sms_core.storage.migrate import migrate
 
@@ -142,7 +141,6 @@ def database_url(request) -> str:
 def opened(url: str):
     database = Database(url)
     yield database
-    stop_change_watcher(database)
     database.dispose()
 
 

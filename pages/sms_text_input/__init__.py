@@ -18,7 +18,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from sms_core.config import get_config
+from pages._shared import runtime
 from sms_core.domain.segments import GSM_CHARACTERS
 from sms_core.use_cases.sending import MAX_TEXT
 
@@ -62,7 +62,7 @@ def sms_text_input(key: str, *, label: str = "SMS text", placeholder: str = "", 
     st.session_state.setdefault(text_key, "")
     st.session_state.setdefault(reset_key, 0)
     st.session_state.setdefault(insert_key, None)
-    config = get_config()
+    config = runtime().config
     data = {
         "label": label,
         "placeholder": placeholder,

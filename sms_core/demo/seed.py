@@ -28,6 +28,7 @@ from sms_core.demo.sample_data import (
 )
 from sms_core.domain.phones import InvalidPhoneNumber, parse_phone
 from sms_core.domain.segments import count_sms
+from sms_core.domain.senders import sender_problem
 from sms_core.domain.statuses import NOT_SENT, PENDING
 from sms_core.domain.statuses import SmsStatus as S
 from sms_core.storage.database import Database
@@ -157,8 +158,6 @@ class _World:
 
     @classmethod
     def load(cls, session) -> _World:
-        from sms_core.domain.senders import sender_problem
-
         units = [
             (u.id, u.name, sender_problem(u.sms_sender, u.representative_name) is not None)
             for u in session.scalars(select(OrgUnit).order_by(OrgUnit.id))

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from sms_core.config import DEFAULTS, Config
 from sms_core.demo.sample_data import FIRST, TEMPLATES
 from sms_core.domain.errors import SmsError
 from sms_core.gateways.base import Gateway
@@ -24,7 +25,7 @@ from sms_core.use_cases.sending import send_sms
 log = logging.getLogger(__name__)
 
 
-def send_one(db: Database, gateway: Gateway, rng: random.Random) -> None:
+def send_one(db: Database, gateway: Gateway, rng: random.Random, config: Config = DEFAULTS) -> None:
     """One message as the organisation's systems would send it: mostly to numbers with consent."""
     with db.session() as session:
         usernames = list(session.scalars(select(User.username).where(User.active.is_(True))))
@@ -48,10 +49,19 @@ def send_one(db: Database, gateway: Gateway, rng: random.Random) -> None:
         date=f"{when:%d.%m}",
         time=f"{rng.randrange(8, 16):02d}:{rng.choice(['00', '15', '30', '45'])}",
     )
-    send_sms(db, actor, text=text, contact_id=phone.contact_id, phone=phone.number, org_unit_id=unit, gateway=gateway)
+    send_sms(
+        db,
+        actor,
+        text=text,
+        contact_id=phone.contact_id,
+        phone=phone.number,
+        org_unit_id=unit,
+        gateway=gateway,
+        config=config,
+    )
 
 
-def start_demo_traffic(db: Database, gateway: Gateway, every_seconds: float):
+def start_demo_traffic(db: Database, gateway: Gateway, every_seconds: float, config: Config = DEFAULTS):
     """Start the traffic thread; returns a function that stops it."""
     stop = threading.Event()
     rng = random.Random()
@@ -59,7 +69,7 @@ def start_demo_traffic(db: Database, gateway: Gateway, every_seconds: float):
     def run() -> None:
         while not stop.wait(every_seconds * (0.5 + rng.random())):
             try:
-                send_one(db, gateway, rng)
+                send_one(db, gateway, rng, config)
             except SmsError as exc:
                 log.info("demo traffic skipped a message: %s", exc.message)
 

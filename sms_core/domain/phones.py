@@ -13,6 +13,8 @@ from enum import Enum
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType, ValidationResult
 
+DEFAULT_REGION = "NO"  # where a number without a country code is from, unless SMS_DEFAULT_REGION says otherwise
+
 
 class PhoneProblem(Enum):
     EMPTY = "empty"
@@ -67,15 +69,11 @@ class Phone:
         return f"{self.international} looks like a fixed line, which usually cannot receive SMS."
 
 
-def parse_phone(typed: str | None, region: str | None = None) -> Phone:
+def parse_phone(typed: str | None, region: str = DEFAULT_REGION) -> Phone:
     """Parse a number as a person would type it ('+47 912 34 567', '912 34 567', '0047…')."""
     text = (typed or "").strip()
     if not text:
         raise InvalidPhoneNumber(PhoneProblem.EMPTY, text)
-    if region is None:
-        from sms_core.config import get_config
-
-        region = get_config().default_region
     if text.startswith("00"):
         text = "+" + text[2:]
     try:

@@ -24,6 +24,8 @@ GSM_EXTENSION = "^{}\\[~]|€\f"
 GSM_CHARACTERS = frozenset(GSM_BASIC + GSM_EXTENSION)
 
 VECTORS_PATH = Path(__file__).with_name("segment_vectors.json")
+CHARS_PER_SMS = 147  # DESIGN.md's sizes; SMS_CHARS_PER_SMS / SMS_UNICODE_CHARS_PER_SMS change them
+UNICODE_CHARS_PER_SMS = 67
 
 
 @dataclass(frozen=True)
@@ -52,13 +54,9 @@ def non_gsm_characters(text: str) -> tuple[str, ...]:
     return tuple(seen)
 
 
-def count_sms(text: str, chars_per_sms: int | None = None, unicode_chars_per_sms: int | None = None) -> SmsCount:
-    if chars_per_sms is None or unicode_chars_per_sms is None:
-        from sms_core.config import get_config
-
-        config = get_config()
-        chars_per_sms = chars_per_sms or config.chars_per_sms
-        unicode_chars_per_sms = unicode_chars_per_sms or config.unicode_chars_per_sms
+def count_sms(
+    text: str, chars_per_sms: int = CHARS_PER_SMS, unicode_chars_per_sms: int = UNICODE_CHARS_PER_SMS
+) -> SmsCount:
     non_gsm = non_gsm_characters(text)
     per_sms = unicode_chars_per_sms if non_gsm else chars_per_sms
     characters = len(text)

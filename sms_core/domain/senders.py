@@ -7,13 +7,13 @@ send: its attempts are recorded as "Invalid representative for unit".
 
 from __future__ import annotations
 
-from sms_core.domain.phones import InvalidPhoneNumber, parse_phone
+from sms_core.domain.phones import DEFAULT_REGION, InvalidPhoneNumber, parse_phone
 from sms_core.domain.segments import GSM_BASIC
 
 _ALPHANUMERIC_SENDER_CHARS = frozenset(ch for ch in GSM_BASIC if ch.isalnum() or ch in " -_.&")
 
 
-def sender_problem(sender: str | None, representative: str | None = "x") -> str | None:
+def sender_problem(sender: str | None, representative: str | None = "x", region: str = DEFAULT_REGION) -> str | None:
     """Why this representative/sender cannot send SMS, as a sentence; None when it can."""
     if not (representative or "").strip():
         return "The unit has no representative."
@@ -22,7 +22,7 @@ def sender_problem(sender: str | None, representative: str | None = "x") -> str 
         return "The representative has no SMS sender configured."
     if value.lstrip("+").replace(" ", "").isdigit():
         try:
-            parse_phone(value)
+            parse_phone(value, region)
         except InvalidPhoneNumber as exc:
             return f"The SMS sender is not a valid phone number: {exc.message}"
         return None
@@ -36,9 +36,9 @@ def sender_problem(sender: str | None, representative: str | None = "x") -> str 
     return None
 
 
-def normalise_sender(sender: str) -> str:
+def normalise_sender(sender: str, region: str = DEFAULT_REGION) -> str:
     """The form stored and given to the gateway: E.164 for numbers, trimmed text otherwise."""
     value = sender.strip()
     if value.lstrip("+").replace(" ", "").isdigit():
-        return parse_phone(value).e164
+        return parse_phone(value, region).e164
     return value

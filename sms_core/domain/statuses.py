@@ -144,6 +144,7 @@ NOT_SENT = frozenset(
 )
 
 # Waiting for the gateway's final word.
+STATUS_CHECK_SECONDS = 120.0  # the status-check window, unless SMS_STATUS_CHECK_TIMEOUT says otherwise
 PENDING = frozenset({SmsStatus.UNKNOWN, SmsStatus.ACCEPTED, SmsStatus.RESENT, SmsStatus.STATUS_CHECK_TIMEOUT})
 
 _RANK = {

@@ -2,22 +2,37 @@
 
 from __future__ import annotations
 
-from sms_core.config import Config, get_config
+from sms_core.config import Config
 from sms_core.domain.errors import ConfigurationError
-from sms_core.gateways.base import DeliveryReportKind, Gateway, OutgoingSms, SubmitOutcome, SubmitResult
+from sms_core.gateways.base import (
+    DeliveryReportKind,
+    Gateway,
+    GatewayReport,
+    OutgoingSms,
+    SubmitOutcome,
+    SubmitResult,
+    UnknownReport,
+)
+from sms_core.gateways.kannel import KannelGateway
+from sms_core.gateways.simulated import ReportSink, SimulatedGateway
 
-__all__ = ["DeliveryReportKind", "Gateway", "OutgoingSms", "SubmitOutcome", "SubmitResult", "build_gateway"]
+__all__ = [
+    "DeliveryReportKind",
+    "Gateway",
+    "GatewayReport",
+    "OutgoingSms",
+    "SubmitOutcome",
+    "SubmitResult",
+    "UnknownReport",
+    "build_gateway",
+]
 
 
-def build_gateway(config: Config | None = None) -> Gateway:
-    """The adapter SMS_GATEWAY names, configured from the environment."""
-    config = config or get_config()
+def build_gateway(config: Config, report_url: str | None = None, report_sink: ReportSink | None = None) -> Gateway:
+    """The adapter SMS_GATEWAY names: a real one is told to call ``report_url`` with its delivery
+    reports; the simulated one calls no URL and hands them to ``report_sink`` instead."""
     if config.gateway == "simulated":
-        from sms_core.gateways.simulated import SimulatedGateway
-
-        return SimulatedGateway.from_config(config)
+        return SimulatedGateway.from_config(config, report_sink=report_sink)
     if config.gateway == "kannel":
-        from sms_core.gateways.kannel import KannelGateway
-
-        return KannelGateway.from_config(config)
+        return KannelGateway.from_config(config, report_url)
     raise ConfigurationError(f"SMS_GATEWAY={config.gateway!r} is not a gateway this app knows (simulated, kannel).")

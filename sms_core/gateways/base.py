@@ -1,14 +1,18 @@
 """The one small protocol every SMS gateway adapter implements.
 
 An adapter only talks to its gateway: it never touches the database.  The worker and the
-services decide what an outcome means for a message (statuses.py holds the rules).
+services decide what an outcome means for a message (statuses.py holds the rules).  Each adapter
+also reads its own delivery reports (``parse_report``), so the webhook knows no gateway's format.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol, runtime_checkable
+
+from sms_core.domain.errors import InvalidInput
 
 
 class SubmitOutcome(Enum):
@@ -44,9 +48,26 @@ class DeliveryReportKind(Enum):
     BUFFERED = "buffered"  # intermediate (queued / submitted to SMSC): recorded, status unchanged
 
 
+@dataclass(frozen=True)
+class GatewayReport:
+    """A delivery report as a gateway sent it, in gateway-neutral words."""
+
+    kind: DeliveryReportKind
+    detail: str  # the gateway's (or SMSC's) own words, recorded in the message's history
+
+
+class UnknownReport(InvalidInput):
+    """A delivery report this gateway does not send: the webhook must not guess what it means."""
+
+    field = "type"
+
+
 @runtime_checkable
 class Gateway(Protocol):
     name: str
+    # Where this gateway is told to deliver reports (our delivery-report route), the per-message
+    # id and token added; None asks for no reports.  Set once, by sms_core.bootstrap.
+    report_url: str | None
 
     def submit(self, sms: OutgoingSms) -> SubmitResult:
         """Hand one SMS to the gateway; never raises for gateway trouble, returns FAILED/UNKNOWN."""
@@ -54,4 +75,8 @@ class Gateway(Protocol):
 
     def problem(self) -> str | None:
         """None when the gateway answers; otherwise a sentence saying what is wrong."""
+        ...
+
+    def parse_report(self, params: Mapping[str, str]) -> GatewayReport:
+        """The report in a delivery-report request's parameters; UnknownReport if it is none of ours."""
         ...

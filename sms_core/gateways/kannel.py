@@ -23,8 +23,8 @@ Delivery reports (what the webhook receives)
     e.g. ``ACK/`` for type 8, ``id:… stat:DELIVRD …`` from an SMPP SMSC; it may be empty).
     Kannel treats ``%`` in a dlr-url as the start of one of its substitutions (``%C3`` would become
     "charset" + "3"), so every ``%`` already in ``callback_url`` is sent doubled (``%%``), which
-    Kannel turns back into one ``%``.  ``parse_kannel_report`` turns ``type``/``answer`` into a
-    gateway-neutral report.
+    Kannel turns back into one ``%``.  ``KannelGateway.parse_report`` turns ``type``/``answer``
+    into a gateway-neutral report.
 
 Outcomes of a submit
     HTTP 202 "0: Accepted for delivery" / "3: Queued for later delivery" → ACCEPTED.
@@ -40,11 +40,19 @@ from __future__ import annotations
 
 import http.client
 import socket
+from collections.abc import Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from sms_core.config import Config
 from sms_core.domain.errors import ConfigurationError
-from sms_core.gateways.base import DeliveryReportKind, OutgoingSms, SubmitOutcome, SubmitResult
+from sms_core.gateways.base import (
+    DeliveryReportKind,
+    GatewayReport,
+    OutgoingSms,
+    SubmitOutcome,
+    SubmitResult,
+    UnknownReport,
+)
 
 # Kannel's DLR types (its dlr-mask bits): what each means for us, and the words used when the
 # SMSC sent no text of its own.
@@ -71,28 +79,14 @@ def kannel_dlr_url(callback_url: str) -> str:
     return f"{escaped}{separator}type=%d&answer=%A"
 
 
-def parse_kannel_report(type_code: str, answer: str) -> tuple[DeliveryReportKind, str]:
-    """Kannel's ``type`` (%d) and ``answer`` (%A) → (what the report says, the detail to record).
-
-    The detail is the SMSC's answer when it gave one, else a plain description of the type.
-    Anything that is not one of Kannel's five report types raises ValueError: a webhook must not
-    guess what an unknown report means.
-    """
-    raw = (type_code or "").strip()
-    try:
-        kind, description = _REPORT_TYPES[int(raw)]
-    except (ValueError, KeyError):
-        known = ", ".join(str(code) for code in _REPORT_TYPES)
-        raise ValueError(f"Kannel delivery report type {type_code!r} is not one of {known}.") from None
-    return kind, (answer or "").strip() or description
-
-
 class KannelGateway:
     """Submits to Kannel's sendsms; never raises for gateway trouble (see the module docstring)."""
 
     name = "kannel"
 
-    def __init__(self, sendsms_url: str, username: str, password: str, timeout: float = 10.0):
+    def __init__(
+        self, sendsms_url: str, username: str, password: str, timeout: float = 10.0, report_url: str | None = None
+    ):
         parts = urlsplit(sendsms_url)
         if parts.scheme not in {"http", "https"} or not parts.hostname:
             raise ConfigurationError(f"KANNEL_SENDSMS_URL={sendsms_url!r} is not an http:// or https:// URL.")
@@ -100,12 +94,34 @@ class KannelGateway:
         self.username = username
         self.password = password
         self.timeout = timeout
+        self.report_url = report_url
         self._parts = parts
         self._fixed_query = parse_qsl(parts.query, keep_blank_values=True)
 
     @classmethod
-    def from_config(cls, config: Config) -> KannelGateway:
-        return cls(config.kannel_sendsms_url, config.kannel_username, config.kannel_password, config.kannel_timeout)
+    def from_config(cls, config: Config, report_url: str | None = None) -> KannelGateway:
+        return cls(
+            config.kannel_sendsms_url,
+            config.kannel_username,
+            config.kannel_password,
+            config.kannel_timeout,
+            report_url,
+        )
+
+    def parse_report(self, params: Mapping[str, str]) -> GatewayReport:
+        """Kannel's ``type`` (%d) and ``answer`` (%A) → what the report says and the detail to record.
+
+        The detail is the SMSC's answer when it gave one, else a plain description of the type.
+        Anything that is not one of Kannel's five report types is refused: a webhook must not
+        guess what an unknown report means.
+        """
+        type_code = params.get("type", "")
+        try:
+            kind, description = _REPORT_TYPES[int(type_code.strip())]
+        except (ValueError, KeyError):
+            known = ", ".join(str(code) for code in _REPORT_TYPES)
+            raise UnknownReport(f"Kannel delivery report type {type_code!r} is not one of {known}.") from None
+        return GatewayReport(kind, params.get("answer", "").strip() or description)
 
     def __repr__(self) -> str:  # never shows the password
         return f"KannelGateway({self._where!r}, username={self.username!r})"

@@ -2,7 +2,8 @@
 demo's statuses move by themselves with nothing installed.
 
 Delivery reports are produced on a timer and handed to ``report_sink`` (wired by sms_core.bootstrap
-to the same code the webhook runs), standing in for the gateway calling our webhook.
+to the same code the webhook runs), standing in for the gateway calling our webhook.  Reports
+that do come over HTTP (tests, a person trying the webhook) name their kind: ``type=delivered``.
 """
 
 from __future__ import annotations
@@ -12,11 +13,19 @@ import itertools
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
 
 from sms_core.config import Config
-from sms_core.gateways.base import DeliveryReportKind, OutgoingSms, SubmitOutcome, SubmitResult
+from sms_core.gateways.base import (
+    DeliveryReportKind,
+    GatewayReport,
+    OutgoingSms,
+    SubmitOutcome,
+    SubmitResult,
+    UnknownReport,
+)
 
 ReportSink = Callable[[int, str, DeliveryReportKind, str], object]
 
@@ -29,6 +38,11 @@ class OutcomeMix:
     undelivered: float = 0.03
 
 
+# The callback URL's path when no server is involved: this gateway never calls it, it only
+# takes the token from it, as a real gateway would hand it back.
+IN_PROCESS = "/api/dlr"
+
+
 class SimulatedGateway:
     name = "simulated"
 
@@ -38,10 +52,12 @@ class SimulatedGateway:
         latency: float = 1.5,
         seed: int | None = None,
         report_sink: ReportSink | None = None,
+        report_url: str | None = IN_PROCESS,
     ):
         self.mix = mix
         self.latency = latency
         self.report_sink = report_sink
+        self.report_url = report_url
         self.submitted: list[OutgoingSms] = []  # what "went out", for tests and the demo
         self._random = random.Random(seed)
         self._timers: list[tuple[float, int, Callable[[], object]]] = []
@@ -59,6 +75,15 @@ class SimulatedGateway:
             config.simulated_undelivered_share,
         )
         return cls(mix, config.simulated_latency, report_sink=report_sink)
+
+    def parse_report(self, params: Mapping[str, str]) -> GatewayReport:
+        """``type`` names the kind (delivered, undelivered, rejected, buffered); ``answer`` is the detail."""
+        try:
+            kind = DeliveryReportKind(params.get("type", "").strip())
+        except ValueError:
+            known = ", ".join(kind.value for kind in DeliveryReportKind)
+            raise UnknownReport(f"Delivery report type {params.get('type', '')!r} is not one of {known}.") from None
+        return GatewayReport(kind, params.get("answer", "").strip())
 
     def submit(self, sms: OutgoingSms) -> SubmitResult:
         time.sleep(min(0.25, self.latency / 10) * self._random.random())
@@ -125,6 +150,4 @@ class SimulatedGateway:
 
 
 def _token_of(callback_url: str) -> str:
-    from urllib.parse import parse_qs, urlsplit
-
     return parse_qs(urlsplit(callback_url).query).get("token", [""])[0]

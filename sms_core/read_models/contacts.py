@@ -14,7 +14,13 @@ from sqlalchemy.orm import Session, selectinload
 
 from sms_core.domain.errors import NotFound
 from sms_core.domain.permissions import Actor, Permission
-from sms_core.domain.phones import InvalidPhoneNumber, digits_only, format_international, parse_phone
+from sms_core.domain.phones import (
+    DEFAULT_REGION,
+    InvalidPhoneNumber,
+    digits_only,
+    format_international,
+    parse_phone,
+)
 from sms_core.storage.database import Database
 from sms_core.storage.models import Contact, ContactPhone, SmsConsent, User, get_by_id
 
@@ -76,11 +82,14 @@ class ContactHit:
     numbers: tuple[str, ...]  # international format
 
 
-def search_contacts(db: Database, actor: Actor, query: str, limit: int = SEARCH_LIMIT) -> list[ContactHit]:
-    """Contacts whose name contains every word of ``query``, or whose number contains its digits."""
+def search_contacts(
+    db: Database, actor: Actor, query: str, limit: int = SEARCH_LIMIT, region: str = DEFAULT_REGION
+) -> list[ContactHit]:
+    """Contacts whose name contains every word of ``query``, or whose number contains its digits
+    (a whole number without its country code is read in ``region``)."""
     actor.require(Permission.VIEW_SMS)
     with db.session() as session:
-        contacts = session.scalars(_search_statement(query, _folded_name(session)).limit(limit)).all()
+        contacts = session.scalars(_search_statement(query, _folded_name(session), region).limit(limit)).all()
         return [ContactHit(c.id, c.name, tuple(format_international(p.number) for p in c.phones)) for c in contacts]
 
 
@@ -121,7 +130,7 @@ def _casefold(value: str | None) -> str | None:
     return value.casefold() if value is not None else None
 
 
-def _search_statement(query: str, folded_name) -> Select:
+def _search_statement(query: str, folded_name, region: str) -> Select:
     """Name words match anywhere in the name (case-insensitive); digits match the stored number."""
     statement = select(Contact).options(selectinload(Contact.phones)).order_by(Contact.name, Contact.id)
     query = query.strip()
@@ -129,7 +138,7 @@ def _search_statement(query: str, folded_name) -> Select:
         return statement
     if "\x00" in query:  # no stored name or number holds a NUL (PostgreSQL cannot even be asked for one)
         return statement.where(false())
-    number = _number_pattern(query)
+    number = _number_pattern(query, region)
     if number is not None:
         has_number = select(ContactPhone.id).where(
             ContactPhone.contact_id == Contact.id, ContactPhone.number.like(number)
@@ -139,7 +148,7 @@ def _search_statement(query: str, folded_name) -> Select:
     return statement.where(and_(*(folded_name.contains(w.casefold(), autoescape=True) for w in words)))
 
 
-def _number_pattern(query: str) -> str | None:
+def _number_pattern(query: str, region: str) -> str | None:
     """A LIKE pattern for a query that looks like a (part of a) phone number, else None."""
     if any(ch.isalpha() for ch in query):
         return None
@@ -147,7 +156,7 @@ def _number_pattern(query: str) -> str | None:
     if len(digits) < 3:
         return None
     try:
-        return parse_phone(query).e164  # a whole number: match it exactly, whatever the notation
+        return parse_phone(query, region).e164  # a whole number: match it exactly, whatever the notation
     except InvalidPhoneNumber:
         return f"%{digits.removeprefix('00')}%"
 

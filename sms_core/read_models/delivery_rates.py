@@ -19,9 +19,8 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import ColumnElement, Select, exists, func, literal_column, select, true
 from sqlalchemy.orm import Session, aliased
 
-from sms_core.config import get_config
 from sms_core.domain.permissions import Actor, Permission
-from sms_core.domain.statuses import SmsStatus
+from sms_core.domain.statuses import STATUS_CHECK_SECONDS, SmsStatus
 from sms_core.read_models.delivery_rate_figures import (
     DELIVERED,
     FAILED,
@@ -76,11 +75,13 @@ def delivery_report(
     *,
     now: datetime | None = None,
     reasons: int = 8,
+    status_check_timeout: float = STATUS_CHECK_SECONDS,
 ) -> DeliveryReport:
     """Everything the delivery-rates page shows, for the actor's units among ``org_unit_ids``.
 
     Units the actor is not associated with are dropped silently (as ``Actor.visible_units``
-    does everywhere), so a lead can never see another unit's figures by asking for them.
+    does everywhere), so a lead can never see another unit's figures by asking for them.  A
+    message counts as stuck once ``status_check_timeout`` seconds have passed without a final word.
     """
     actor.require(Permission.VIEW_DELIVERY_REPORTS)
     units = actor.visible_units(None if org_unit_ids is None else set(org_unit_ids))
@@ -94,7 +95,7 @@ def delivery_report(
     # at once: at ten million messages that halves the page's wait.  Each read is consistent in
     # itself; between them a status may move, as it may between two clicks.
     per_unit = _READERS.submit(read, _per_unit_rows, period)
-    stuck = _READERS.submit(read, _stuck, period, moment)
+    stuck = _READERS.submit(read, _stuck, period, moment - timedelta(seconds=status_check_timeout))
     errors = _READERS.submit(read, _gateway_errors, period)
     names = _READERS.submit(read, _unit_names)
     days = read(_per_day, Period(period.previous.first, period.last))
@@ -233,7 +234,7 @@ def _failure_reasons(
     return [FailureReason(status, error, n) for (status, error), n in ranked[:limit]]
 
 
-def _stuck(session: Session, units: frozenset[int], period: Period, now: datetime) -> dict[SmsStatus, int]:
+def _stuck(session: Session, units: frozenset[int], period: Period, settled_before: datetime) -> dict[SmsStatus, int]:
     """Resendable messages still without a final answer after the status-check window.
 
     A message that has already been resent is not counted: the article lets a lead resend only
@@ -246,7 +247,6 @@ def _stuck(session: Session, units: frozenset[int], period: Period, now: datetim
     instead of looking every candidate up, or reading every resend ever made.
     """
     m = SmsMessage
-    settled_before = now - timedelta(seconds=get_config().status_check_timeout)
     resend = aliased(SmsMessage)
     since, _ = period.bounds()
     recent_resends = (

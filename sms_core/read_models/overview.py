@@ -26,7 +26,13 @@ from sqlalchemy import ColumnElement, Select, false, func, or_, select
 
 from sms_core.domain.errors import InvalidInput
 from sms_core.domain.permissions import Actor, Permission
-from sms_core.domain.phones import InvalidPhoneNumber, digits_only, format_international, parse_phone
+from sms_core.domain.phones import (
+    DEFAULT_REGION,
+    InvalidPhoneNumber,
+    digits_only,
+    format_international,
+    parse_phone,
+)
 from sms_core.domain.statuses import SmsStatus
 from sms_core.storage.database import Database
 from sms_core.storage.models import OrgUnit, SmsMessage
@@ -60,7 +66,8 @@ class OverviewFilter:
     """What the user asked to see.  Empty fields filter nothing.
 
     ``sent_from``/``sent_to`` are whole days, both included, in ``time_zone`` (the browser's), so
-    "yesterday" means the user's yesterday.  ``org_unit_ids`` None means all of the user's units;
+    "yesterday" means the user's yesterday; a phone number typed without its country code is
+    read in ``region`` (SMS_DEFAULT_REGION).  ``org_unit_ids`` None means all of the user's units;
     any other units are cut down to the user's own when the statement is built.
     """
 
@@ -74,6 +81,7 @@ class OverviewFilter:
     resent: bool | None = None
     contact_id: int | None = None
     sort: Sort = Sort.SENT_ON_DESC
+    region: str = DEFAULT_REGION
     zone: ZoneInfo = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
@@ -147,7 +155,7 @@ def conditions(actor: Actor, f: OverviewFilter) -> list[ColumnElement[bool]]:
     if f.text.strip():
         where.append(SmsMessage.text.ilike(contains_pattern(f.text.strip()), escape="\\"))
     if f.phone.strip():
-        where.append(phone_condition(f.phone))
+        where.append(phone_condition(f.phone, f.region))
     start, end = f.sent_on_bounds()
     if start is not None:
         where.append(SmsMessage.sent_on >= start)
@@ -168,7 +176,7 @@ def contains_pattern(typed: str) -> str:
     return f"%{escaped}%"
 
 
-def phone_condition(typed: str) -> ColumnElement[bool]:
+def phone_condition(typed: str, region: str = DEFAULT_REGION) -> ColumnElement[bool]:
     """Digits typed in any format ('912 34', '+47 912…', '0047 912…') match the stored E.164.
 
     A whole number in national notation ('07911 123456' in the UK) is also matched exactly,
@@ -181,7 +189,7 @@ def phone_condition(typed: str) -> ColumnElement[bool]:
         digits = digits[2:]
     condition = SmsMessage.phone.like(f"%{digits}%")
     try:
-        whole = parse_phone(typed).e164
+        whole = parse_phone(typed, region).e164
     except InvalidPhoneNumber:
         return condition
     return or_(condition, SmsMessage.phone == whole)

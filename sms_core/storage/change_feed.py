@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from sqlalchemy import event, func, select, text, update
 from sqlalchemy.orm import Session
 
-from sms_core.storage.database import Database, forget_per_database, one_per_database
+from sms_core.storage.database import Database
 from sms_core.storage.models import ChangeVersion
 
 CHANNEL = "sms_changes"
@@ -64,7 +64,11 @@ def announce(session: Session, org_unit_ids: Iterable[int]) -> None:
 
 
 class ChangeWatcher:
-    """Tells a page cheaply whether messages of some units changed since it last looked."""
+    """Tells a page cheaply whether messages of some units changed since it last looked.
+
+    One per process (``sms_core.bootstrap`` makes it), so PostgreSQL holds one LISTEN connection
+    per process however many pages are open.
+    """
 
     def __init__(self, db: Database):
         self.db = db
@@ -122,15 +126,3 @@ class ChangeWatcher:
                         continue
                     with self._lock:
                         self._versions[unit] += 1
-
-
-def get_change_watcher(db: Database) -> ChangeWatcher:
-    """One watcher (one LISTEN connection) per database per process."""
-    return one_per_database("change-watcher", db, ChangeWatcher)
-
-
-def stop_change_watcher(db: Database) -> None:
-    """Close the watcher of a database that is going away (tests drop theirs)."""
-    watcher = forget_per_database("change-watcher", db)
-    if watcher:
-        watcher.close()

@@ -1,13 +1,13 @@
-"""Connecting to the database, with messages a person can act on when that fails."""
+"""Connecting to the database, with messages a person can act on when that fails.
+
+A process opens its Database once, in ``sms_core.bootstrap``; nothing here is process-wide.
+"""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 from pathlib import Path
-from typing import TypeVar
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
@@ -15,8 +15,6 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, Operati
 from sqlalchemy.orm import Session, sessionmaker
 
 from sms_core.domain.errors import DatabaseConfigError, DatabaseUnavailable
-
-T = TypeVar("T")
 
 # PostgreSQL's default random_page_cost (4.0) prices random reads as on a spinning disk.  With
 # the messages in memory or on SSD, that makes the planner answer "one unit, text contains …,
@@ -120,32 +118,3 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
-
-
-_shared: dict[tuple[str, str], object] = {}
-_shared_lock = threading.Lock()
-
-
-def one_per_database(kind: str, db: Database, factory: Callable[[Database], T]) -> T:
-    """A process-wide object of some kind per database (a LISTEN connection, a report batcher)."""
-    key = (kind, db.url.render_as_string(hide_password=False))
-    with _shared_lock:
-        if key not in _shared:
-            _shared[key] = factory(db)
-        return _shared[key]
-
-
-def forget_per_database(kind: str, db: Database):
-    """Remove and return that object, for a database that is going away."""
-    with _shared_lock:
-        return _shared.pop((kind, db.url.render_as_string(hide_password=False)), None)
-
-
-@lru_cache(maxsize=4)
-def get_database(url: str | None = None) -> Database:
-    """The process-wide Database for a URL (the configured one by default)."""
-    if url is None:
-        from sms_core.config import get_config
-
-        url = get_config().database_url
-    return Database(url)

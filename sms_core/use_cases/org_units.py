@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from sms_core.domain.errors import InvalidInput, NotFound
 from sms_core.domain.permissions import Actor, Permission
+from sms_core.domain.phones import DEFAULT_REGION
 from sms_core.domain.senders import normalise_sender, sender_problem
 from sms_core.storage.database import Database
 from sms_core.storage.models import OrgUnit
@@ -42,25 +43,34 @@ def list_unit_senders(db: Database, actor: Actor) -> list[UnitSender]:
     return sorted(units, key=lambda u: (u.problem is None, u.name.casefold()))
 
 
-def configuration_problem(representative_name: str | None, sms_sender: str | None) -> InvalidInput | None:
+def configuration_problem(
+    representative_name: str | None, sms_sender: str | None, region: str = DEFAULT_REGION
+) -> InvalidInput | None:
     """The refusal a save would meet, naming the field to fix — also used while the user types."""
     representative = (representative_name or "").strip()
     if len(representative) > REPRESENTATIVE_MAX:
         return InvalidInput(
             f"The representative's name can have at most {REPRESENTATIVE_MAX} characters.", field="representative_name"
         )
-    problem = sender_problem(sms_sender, representative)
+    problem = sender_problem(sms_sender, representative, region)
     if problem is None:
         return None
     return InvalidInput(problem, field="sms_sender" if representative else "representative_name")
 
 
 def update_unit_sender(
-    db: Database, actor: Actor, org_unit_id: int, representative_name: str, sms_sender: str
+    db: Database,
+    actor: Actor,
+    org_unit_id: int,
+    representative_name: str,
+    sms_sender: str,
+    region: str = DEFAULT_REGION,
 ) -> UnitSender:
-    """Save a unit's representative and sender; refuse a configuration that could not send."""
+    """Save a unit's representative and sender; refuse a configuration that could not send.
+
+    ``region`` reads a sender number written without its country code (SMS_DEFAULT_REGION)."""
     actor.require(Permission.MANAGE_SETTINGS, org_unit_id)
-    refusal = configuration_problem(representative_name, sms_sender)
+    refusal = configuration_problem(representative_name, sms_sender, region)
     if refusal is not None:
         raise refusal
     with db.session() as session:
@@ -68,7 +78,7 @@ def update_unit_sender(
         if unit is None:
             raise NotFound("That org. unit does not exist.")
         unit.representative_name = representative_name.strip()
-        unit.sms_sender = normalise_sender(sms_sender)
+        unit.sms_sender = normalise_sender(sms_sender, region)
         return _unit_sender(unit)
 
 

@@ -3,34 +3,35 @@
 Each records the message (and its first event) before any gateway call, so no SMS is ever sent
 without a row; an idempotency key makes a repeated submission return the first message; a
 resend is unique per original in the database, so two servers at once still make one.
+
+The caller hands over the gateway and the configuration (the default region, the SMS sizes):
+a use case reads neither from the environment.
 """
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
-from urllib.parse import urlencode
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from sms_core.config import get_config
+from sms_core.config import DEFAULTS, Config
 from sms_core.domain.errors import Conflict, InvalidInput, NotFound
 from sms_core.domain.permissions import Actor, Permission
 from sms_core.domain.phones import InvalidPhoneNumber, parse_phone
 from sms_core.domain.segments import count_sms
-from sms_core.domain.senders import normalise_sender, sender_problem
+from sms_core.domain.senders import sender_problem
 from sms_core.domain.statuses import SmsStatus
-from sms_core.gateways.base import Gateway, OutgoingSms, SubmitOutcome
+from sms_core.gateways.base import Gateway
 from sms_core.read_models.message_detail import MessageView, visible_message
 from sms_core.storage.change_feed import mark_changed
 from sms_core.storage.database import Database
 from sms_core.storage.models import DispatchState, OrgUnit, SmsMessage, StatusEvent, utcnow
 from sms_core.use_cases.consent import check_consent, contact_numbers
-from sms_core.use_cases.message_lifecycle import record_late_acceptance, record_submit_result
 from sms_core.use_cases.settings import read_settings
+from sms_core.use_cases.submission import submit_message
 
 MAX_TEXT = 1000
 
@@ -87,8 +88,10 @@ def send_sms(
     idempotency_key: str | None = None,
     gateway: Gateway | None = None,
     submit: bool = True,
+    config: Config = DEFAULTS,
 ) -> SendResult:
-    """Send one SMS from the user's (current) org unit.  ``submit=False`` leaves it to the worker."""
+    """Send one SMS from the user's (current) org unit through ``gateway``; ``submit=False``
+    leaves it to the worker (and needs no gateway)."""
     unit_id = org_unit_id if org_unit_id is not None else actor.current_org_unit_id
     if unit_id is None:
         raise InvalidInput("Choose the org. unit to send from.", field="org_unit")
@@ -96,21 +99,28 @@ def send_sms(
     text = validate_text(text)
     if idempotency_key and (earlier := _earlier_submission(db, actor, idempotency_key)):
         return SendResult(earlier, created=False)
-    number = _typed_number(phone)
+    _require_gateway(gateway, submit)
+    number = _typed_number(phone, config.default_region)
     with db.session() as session:
         if contact_id is not None:
             number = _contact_number(session, contact_id, number)
-        message = _record(session, actor, unit_id, text, number, contact_id, idempotency_key, None, submit)
+        message = _record(session, actor, unit_id, text, number, contact_id, idempotency_key, None, submit, config)
     if message is None:  # a concurrent submission with the same key won the race
         earlier = _earlier_submission(db, actor, idempotency_key)
         if earlier is None:
             raise Conflict("This submission has already been recorded.")
         return SendResult(earlier, created=False)
-    return _finish(db, actor, message, gateway, submit)
+    return _finish(db, actor, message, gateway, submit, config.default_region)
 
 
 def resend_sms(
-    db: Database, actor: Actor, message_id: int, *, gateway: Gateway | None = None, submit: bool = True
+    db: Database,
+    actor: Actor,
+    message_id: int,
+    *,
+    gateway: Gateway | None = None,
+    submit: bool = True,
+    config: Config = DEFAULTS,
 ) -> SendResult:
     """Send a message again: same text, recipient, contact and unit; allowed once per message."""
     with db.session() as session:
@@ -118,6 +128,7 @@ def resend_sms(
         problem = resend_problem(actor, MessageView.of(original), already_resent=_resend_of(session, original.id))
         if problem:
             raise Conflict(problem)
+        _require_gateway(gateway, submit)
         try:
             with session.begin_nested():
                 message = _record(
@@ -130,12 +141,13 @@ def resend_sms(
                     None,
                     original.id,
                     submit,
+                    config,
                 )
         except IntegrityError:
             raise Conflict(
                 "This SMS has just been resent by someone else; resend the newest message instead."
             ) from None
-    return _finish(db, actor, message, gateway, submit)
+    return _finish(db, actor, message, gateway, submit, config.default_region)
 
 
 def resend_problem(actor: Actor, message: MessageView, already_resent: int | None = None) -> str | None:
@@ -154,55 +166,19 @@ def resend_problem(actor: Actor, message: MessageView, already_resent: int | Non
     return None
 
 
-def callback_url(message_id: int, token: str) -> str:
-    config = get_config()
-    base = config.public_webhook_url or f"http://127.0.0.1:{config.webhook_port}/dlr"
-    return f"{base}{'&' if '?' in base else '?'}{urlencode({'id': message_id, 'token': token})}"
-
-
-def submit_message(db: Database, message_id: int, gateway: Gateway, claimed_at: datetime | None = None) -> None:
-    """Hand a recorded message to the gateway and record what it answered.
-
-    A worker's claim (``claimed_at``) is first turned into SUBMITTING in a committed transaction
-    of its own — only if the claim is still this worker's — so from then on a crash leaves the
-    message "outcome unknown" instead of sending it again.  Without ``claimed_at`` the caller
-    recorded the message as SUBMITTING itself (a send from a page).
-    """
-    with db.session() as session:
-        message = session.get(SmsMessage, message_id, with_for_update=True)
-        if claimed_at is not None:
-            if message.dispatch_state != DispatchState.CLAIMED or message.submitted_at != claimed_at:
-                return  # the claim lapsed and the message went back to the queue: not ours any more
-            message.dispatch_state, message.submitted_at = DispatchState.SUBMITTING, utcnow()
-        elif message.dispatch_state != DispatchState.SUBMITTING:
-            return
-        unit = session.get(OrgUnit, message.org_unit_id)
-        count = count_sms(message.text)
-        outgoing = OutgoingSms(
-            message.id,
-            message.phone,
-            message.text,
-            normalise_sender(unit.sms_sender or ""),
-            count.unicode,
-            callback_url(message.id, message.dlr_token),
-        )
-    result = gateway.submit(outgoing)
-    with db.session() as session:
-        message = session.get(SmsMessage, message_id, with_for_update=True)
-        if message.dispatch_state == DispatchState.SUBMITTING:
-            record_submit_result(session, message, result)
-        elif message.dispatch_state == DispatchState.SETTLED and result.outcome == SubmitOutcome.ACCEPTED:
-            record_late_acceptance(session, message, result)
-
-
 # ---- the steps -------------------------------------------------------------------------
 
 
-def _typed_number(phone: str | None) -> str | None:
+def _require_gateway(gateway: Gateway | None, submit: bool) -> None:
+    if submit and gateway is None:
+        raise TypeError("Sending needs the gateway to submit to (or submit=False, to leave it to the worker).")
+
+
+def _typed_number(phone: str | None, region: str) -> str | None:
     if phone is None or not phone.strip():
         return None
     try:
-        return parse_phone(phone).e164
+        return parse_phone(phone, region).e164
     except InvalidPhoneNumber as exc:
         raise InvalidInput(exc.message, field="phone") from None
 
@@ -219,12 +195,12 @@ def _contact_number(session: Session, contact_id: int, number: str | None) -> st
 
 
 def _pre_send_status(
-    session: Session, unit: OrgUnit, number: str | None, contact_id: int | None
+    session: Session, unit: OrgUnit, number: str | None, contact_id: int | None, region: str
 ) -> tuple[SmsStatus | None, int | None, str | None]:
     """DESIGN.md's checks, in order: (refusal status or None, contact the number belongs to, detail)."""
     if not read_settings(session).sending_enabled:
         return SmsStatus.SENDING_NOT_ALLOWED, contact_id, None
-    if problem := sender_problem(unit.sms_sender, unit.representative_name):
+    if problem := sender_problem(unit.sms_sender, unit.representative_name, region):
         return SmsStatus.INVALID_REPRESENTATIVE, contact_id, problem
     if not number:
         return SmsStatus.PHONE_NOT_ENTERED, contact_id, None
@@ -244,12 +220,13 @@ def _record(
     idempotency_key: str | None,
     original_id: int | None,
     submit: bool,
+    config: Config,
 ) -> SmsMessage | None:
     """Insert the message and its first event; None if the idempotency key was taken meanwhile."""
     unit = session.get(OrgUnit, unit_id)
     if unit is None:
         raise NotFound("That org. unit does not exist.")
-    refusal, contact_id, detail = _pre_send_status(session, unit, number, contact_id)
+    refusal, contact_id, detail = _pre_send_status(session, unit, number, contact_id, config.default_region)
     now = utcnow()
     message = SmsMessage(
         text=text,
@@ -260,7 +237,7 @@ def _record(
         status=refusal or SmsStatus.UNKNOWN,
         resent=original_id is not None,
         original_id=original_id,
-        segments=max(1, count_sms(text).segments),
+        segments=max(1, count_sms(text, config.chars_per_sms, config.unicode_chars_per_sms).segments),
         sent_by_user_id=actor.id,
         idempotency_key=idempotency_key,
         dispatch_state=DispatchState.NOT_SENT
@@ -268,7 +245,6 @@ def _record(
         else (DispatchState.SUBMITTING if submit else DispatchState.QUEUED),
         submitted_at=now if (submit and not refusal) else None,
         dlr_token=None if refusal else secrets.token_urlsafe(18),
-        gateway=None if refusal else get_config().gateway,
         updated_at=now,
     )
     try:
@@ -292,13 +268,11 @@ def _record(
     return message
 
 
-def _finish(db: Database, actor: Actor, message: SmsMessage, gateway: Gateway | None, submit: bool) -> SendResult:
+def _finish(
+    db: Database, actor: Actor, message: SmsMessage, gateway: Gateway | None, submit: bool, region: str
+) -> SendResult:
     if submit and message.dispatch_state == DispatchState.SUBMITTING:
-        if gateway is None:
-            from sms_core.bootstrap import get_gateway
-
-            gateway = get_gateway()
-        submit_message(db, message.id, gateway)
+        submit_message(db, message.id, gateway, region=region)
     with db.session() as session:
         return SendResult(MessageView.of(session.get(SmsMessage, message.id)), created=True)
 

@@ -6,16 +6,17 @@ Also what the settings page shows beside them: who changed what and when, and th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from sms_core.config import get_config
 from sms_core.domain.errors import InvalidInput, SmsError
 from sms_core.domain.permissions import Actor, Permission
 from sms_core.domain.statuses import PENDING
+from sms_core.gateways.base import Gateway
 from sms_core.storage.database import Database
 from sms_core.storage.models import Setting, SettingChange, SmsMessage, StatusEvent, User, utcnow
 
@@ -151,14 +152,14 @@ class GatewayStatus:
     waiting_for_final_status: int
 
 
-def gateway_status(db: Database, actor: Actor, build=None) -> GatewayStatus:
+def gateway_status(db: Database, actor: Actor, build: Callable[[], Gateway], configured: str = "") -> GatewayStatus:
     """The configured gateway's health, counted over the administrator's org units.
 
-    ``build`` makes the gateway (``sms_core.gateways.build_gateway`` unless a test passes one);
-    a gateway that cannot be built is reported as the problem rather than breaking the page.
+    ``build`` gives the gateway (the page: the runtime's); a gateway that cannot be built is
+    reported as the problem of the ``configured`` one rather than breaking the page.
     """
     actor.require(Permission.MANAGE_SETTINGS)
-    name, problem = _gateway_health(build)
+    name, problem = _gateway_health(build, configured)
     units = actor.visible_units()
     with db.session() as session:
         last_report = session.scalar(
@@ -174,11 +175,8 @@ def gateway_status(db: Database, actor: Actor, build=None) -> GatewayStatus:
     return GatewayStatus(name, problem, last_report, waiting or 0)
 
 
-def _gateway_health(build) -> tuple[str, str | None]:
-    configured = get_config().gateway
+def _gateway_health(build: Callable[[], Gateway], configured: str) -> tuple[str, str | None]:
     try:
-        if build is None:
-            from sms_core.gateways import build_gateway as build
         gateway = build()
         return gateway.name, gateway.problem()
     except SmsError as exc:

@@ -16,8 +16,8 @@ import pytest
 
 from sms_core.config import Config
 from sms_core.domain.errors import ConfigurationError
-from sms_core.gateways.base import DeliveryReportKind, Gateway, OutgoingSms, SubmitOutcome
-from sms_core.gateways.kannel import KannelGateway, kannel_dlr_url, parse_kannel_report
+from sms_core.gateways.base import DeliveryReportKind, Gateway, GatewayReport, OutgoingSms, SubmitOutcome, UnknownReport
+from sms_core.gateways.kannel import KannelGateway, kannel_dlr_url
 
 pytestmark = pytest.mark.kannel
 
@@ -74,8 +74,11 @@ def test_delivery_reports_reach_the_callback_url_with_its_token(kannel, dlr_rece
     assert sorted(r["type"] for r in reports) == ["1", "8"]
     assert all(q.startswith(f"token={quote(TOKEN)}&message=42&type=") for q in dlr_receiver.queries)
     assert all((r["token"], r["message"]) == (TOKEN, "42") for r in reports)
-    parsed = {parse_kannel_report(r["type"], r["answer"]) for r in reports}
-    assert parsed == {(DeliveryReportKind.BUFFERED, "ACK/"), (DeliveryReportKind.DELIVERED, "Delivered to phone")}
+    parsed = {gateway_for(kannel).parse_report(r) for r in reports}
+    assert parsed == {
+        GatewayReport(DeliveryReportKind.BUFFERED, "ACK/"),
+        GatewayReport(DeliveryReportKind.DELIVERED, "Delivered to phone"),
+    }
 
 
 def test_callback_url_without_a_query_gets_one(kannel, dlr_receiver):
@@ -278,14 +281,16 @@ def test_http_answers_map_to_outcomes(status, body, outcome):
         (" 1 ", "", (DeliveryReportKind.DELIVERED, "Delivered to phone")),
     ],
 )
-def test_parse_kannel_report(type_code, answer, expected):
-    assert parse_kannel_report(type_code, answer) == expected
+def test_parse_report(type_code, answer, expected):
+    gateway = KannelGateway("http://kannel:13013/cgi-bin/sendsms", "user", "pw")
+    assert gateway.parse_report({"type": type_code, "answer": answer, "id": "7"}) == GatewayReport(*expected)
 
 
 @pytest.mark.parametrize("type_code", ["", "0", "3", "31", "-1", "delivered", "%d", "1.0"])
-def test_parse_kannel_report_refuses_what_kannel_never_sends(type_code):
-    with pytest.raises(ValueError, match="Kannel delivery report type"):
-        parse_kannel_report(type_code, "")
+def test_parse_report_refuses_what_kannel_never_sends(type_code):
+    gateway = KannelGateway("http://kannel:13013/cgi-bin/sendsms", "user", "pw")
+    with pytest.raises(UnknownReport, match="Kannel delivery report type"):
+        gateway.parse_report({"type": type_code})
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,8 @@ from streamlit.testing.v1 import AppTest
 
 import app
 from sms_core.app_server import build_app
-from sms_core.config import PROJECT_ROOT
+from sms_core.bootstrap import bootstrap
+from sms_core.config import PROJECT_ROOT, Config
 from sms_core.storage.models import RolePermission
 from sms_core.use_cases.accounts import load_actor
 
@@ -90,7 +91,7 @@ def test_switching_user_and_org_unit(app_env):
     assert len(at.sidebar.selectbox(key="current_unit_kari").options) == 1
 
 
-def test_streamlit_still_has_the_switch_the_server_turns_off_for_deep_links():
+def test_streamlit_still_has_the_switch_the_server_turns_off_for_deep_links(sqlite_url):
     """``sms_core.app_server`` sets Streamlit's private ``PagesManager.uses_pages_directory`` to
     False: with a pages/ folder beside app.py, Streamlit otherwise takes it for old-style pages,
     and every deep link (/sms-contacts, /sms-messages?contact=6) flashed "Page not found" (the
@@ -98,11 +99,13 @@ def test_streamlit_still_has_the_switch_the_server_turns_off_for_deep_links():
     renames or drops the switch, or stops reading the folder: then the patch must change or go."""
     assert "uses_pages_directory" in vars(PagesManager)
     saved = PagesManager.uses_pages_directory
+    runtime = bootstrap(Config(database_url=sqlite_url))
     try:
         PagesManager.uses_pages_directory = None
         PagesManager(APP)
         assert PagesManager.uses_pages_directory is True  # the pages/ folder alone: old-style pages assumed
-        build_app()
+        build_app(runtime)
         assert PagesManager.uses_pages_directory is False
     finally:
         PagesManager.uses_pages_directory = saved
+        runtime.close()

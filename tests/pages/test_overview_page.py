@@ -14,7 +14,7 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 from test_app_shell import APP, open_page
 
-from sms_core import bootstrap as sms_runtime
+from pages._shared import runtime
 from sms_core.domain.statuses import SmsStatus as S
 from sms_core.gateways.simulated import OutcomeMix, SimulatedGateway
 from sms_core.read_models.overview import (
@@ -189,7 +189,7 @@ def test_resend_is_enabled_only_for_resendable_statuses(app_env):
 
 
 def test_resend_adds_the_resent_row_by_itself(app_env, monkeypatch):
-    monkeypatch.setattr(sms_runtime, "get_gateway", accepting)
+    monkeypatch.setattr(runtime(), "gateway", accepting())
     failed = add_message(app_env, "Please call us", S.SENDING_FAILED)
     at = select_row(overview(), 0)
     at.button(key="ov_resend").click()
@@ -213,9 +213,11 @@ def test_resend_adds_the_resent_row_by_itself(app_env, monkeypatch):
 
 
 def test_details_show_the_status_history(app_env, monkeypatch):
-    monkeypatch.setattr(sms_runtime, "get_gateway", accepting)
+    monkeypatch.setattr(runtime(), "gateway", accepting())
     staff = load_actor(app_env, "staff")
-    sent = send_sms(app_env, staff, text="Hei *Kari*, [timen] er i morgen", phone="+47 415 55 123")
+    sent = send_sms(
+        app_env, staff, text="Hei *Kari*, [timen] er i morgen", phone="+47 415 55 123", gateway=runtime().gateway
+    )
     at = select_row(overview(), 0)
     assert any(m.value == "Hei \\*Kari\\*, \\[timen\\] er i morgen" for m in at.markdown)  # shown as typed
     history = at.dataframe[1].value
@@ -273,13 +275,13 @@ def test_a_link_whose_last_day_is_before_its_first_filters_no_days(app_env):
 
 
 def test_an_idle_page_does_not_query_the_table_but_shows_changes(app_env, monkeypatch):
-    monkeypatch.setattr(sms_runtime, "get_gateway", accepting)
+    monkeypatch.setattr(runtime(), "gateway", accepting())
     at = overview()
     statements: list[str] = []
     event.listen(app_env.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
     rerun(at)
     assert not [s for s in statements if "FROM sms_messages" in s], statements
-    send_sms(app_env, load_actor(app_env, "staff"), text="Just sent", phone="+47 415 55 123")
+    send_sms(app_env, load_actor(app_env, "staff"), text="Just sent", phone="+47 415 55 123", gateway=accepting())
     assert table(rerun(at))["Text"].iloc[0] == "Just sent"
 
 

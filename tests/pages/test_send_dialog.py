@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from pages import _send_dialog_fields as fields
 from pages import send_dialog as dialog
-from sms_core import bootstrap as runtime
+from pages._shared import runtime
 from sms_core.domain.errors import GatewayUnavailable
 from sms_core.domain.statuses import SmsStatus
 from sms_core.gateways.simulated import OutcomeMix, SimulatedGateway
@@ -32,20 +32,20 @@ def dialog_script(contact_id, username):
     import streamlit as st
 
     from pages._flash import show_flash
+    from pages._shared import database
     from pages.send_dialog import send_sms_dialog
-    from sms_core.storage.database import get_database
     from sms_core.use_cases.accounts import load_actor
 
     if "actor" not in st.session_state:  # once, as app.py would: later runs may find the database down
-        st.session_state["actor"] = load_actor(get_database(), username)
+        st.session_state["actor"] = load_actor(database(), username)
     show_flash()  # as the pages that open the dialog do
     send_sms_dialog(contact_id)
 
 
 @pytest.fixture
-def gateway(monkeypatch):
+def gateway(app_env, monkeypatch):
     accepting = SimulatedGateway(OutcomeMix(0, 0, 0, 0), latency=0)
-    monkeypatch.setattr(runtime, "get_gateway", lambda: accepting)
+    monkeypatch.setattr(runtime(), "gateway", accepting)
     return accepting
 
 
@@ -181,7 +181,7 @@ def test_with_keep_window_open_cleared_the_dialog_closes_and_the_page_confirms(a
 
 
 def test_a_refused_send_is_shown_as_refused_and_keeps_the_text(app_env, monkeypatch):
-    monkeypatch.setattr(runtime, "get_gateway", lambda: SimulatedGateway(OutcomeMix(1, 0, 0, 0), latency=0))
+    monkeypatch.setattr(runtime(), "gateway", SimulatedGateway(OutcomeMix(1, 0, 0, 0), latency=0))
     at = type_number(open_dialog(), UNKNOWN_NUMBER)
     at.session_state[TEXT] = "Will be rejected"
     click_send(at)
@@ -215,7 +215,7 @@ class LosesFirstAnswer(SimulatedGateway):
 
 def test_submitting_the_same_message_twice_sends_it_once(app_env, monkeypatch):
     gateway = LosesFirstAnswer()
-    monkeypatch.setattr(runtime, "get_gateway", lambda: gateway)
+    monkeypatch.setattr(runtime(), "gateway", gateway)
     at = type_number(open_dialog(), UNKNOWN_NUMBER)
     at.session_state[TEXT] = "Only once, please"
     click_send(at)

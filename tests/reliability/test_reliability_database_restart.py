@@ -17,7 +17,7 @@ from sms_core.demo.seed import seed_demo
 from sms_core.domain.errors import DatabaseUnavailable
 from sms_core.domain.statuses import SmsStatus as S
 from sms_core.read_models.message_detail import get_message
-from sms_core.storage.change_feed import get_change_watcher, stop_change_watcher
+from sms_core.storage.change_feed import ChangeWatcher
 from sms_core.storage.database import Database
 from sms_core.storage.migrate import migrate
 from sms_core.storage.models import SmsMessage, StatusEvent
@@ -43,7 +43,6 @@ def restartable_db(own_postgres):
     database = Database(own_postgres.url)
     migrate(database)
     yield database
-    stop_change_watcher(database)
     database.dispose()
 
 
@@ -51,7 +50,7 @@ def test_app_and_worker_survive_a_postgres_restart(own_postgres, restartable_db,
     seed_demo(restartable_db, messages=0)
     staff = load_actor(restartable_db, "staff")
     gateway = accepting()
-    watcher = get_change_watcher(restartable_db)
+    watcher = ChangeWatcher(restartable_db)  # the process's one watcher, as sms_core.bootstrap makes it
     env = {
         **os.environ,
         "DATABASE_URL": restartable_db.url.render_as_string(hide_password=False),
@@ -104,3 +103,4 @@ def test_app_and_worker_survive_a_postgres_restart(own_postgres, restartable_db,
     finally:
         worker.terminate()
         worker.wait(timeout=10)
+        watcher.close()

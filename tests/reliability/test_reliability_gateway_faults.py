@@ -22,14 +22,17 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from sqlalchemy import select
+from support import ReportServer
 
 from sms_core import config as config_module
 from sms_core.config import Config
-from sms_core.delivery.worker import Worker, webhook_server
+from sms_core.delivery.http import report_url
+from sms_core.delivery.worker import Worker
 from sms_core.demo.seed import seed_demo
 from sms_core.domain.statuses import SmsStatus as S
 from sms_core.gateways import build_gateway
 from sms_core.gateways.base import Gateway, OutgoingSms, SubmitResult
+from sms_core.gateways.kannel import KannelGateway
 from sms_core.storage.models import DispatchState, SmsMessage, StatusEvent
 from sms_core.use_cases.accounts import load_actor
 from sms_core.use_cases.message_lifecycle import OUTCOME_UNKNOWN
@@ -106,11 +109,9 @@ class Outbox:
 @pytest.fixture
 def outbox(pg_db, monkeypatch):
     seed_demo(pg_db, messages=0)
-    server = webhook_server(pg_db, 0, "127.0.0.1")
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield Outbox(pg_db, monkeypatch, f"http://127.0.0.1:{server.server_address[1]}/dlr")
-    server.shutdown()
-    server.server_close()
+    server = ReportServer(pg_db, KannelGateway.from_config(Config()))  # Kannel's reports, as the worker reads them
+    yield Outbox(pg_db, monkeypatch, server.url)
+    server.close()
     config_module.get_config.cache_clear()
 
 
@@ -120,6 +121,7 @@ class FaultAfter:
     def __init__(self, gateway: Gateway, after: int, fault: Callable[[], None]):
         self.gateway = gateway
         self.name = gateway.name
+        self.report_url = gateway.report_url
         self.after = after
         self.fault = fault
         self.submissions = 0
@@ -138,6 +140,9 @@ class FaultAfter:
 
     def problem(self) -> str | None:
         return self.gateway.problem()
+
+    def parse_report(self, params):
+        return self.gateway.parse_report(params)
 
     @property
     def hit_by_fault(self) -> int:
@@ -281,7 +286,7 @@ def test_gateway_going_down_mid_batch_fails_the_rest_with_the_connection_error(o
         kannel.stop()
 
     config = outbox.configure(kannel.sendsms_url, kannel.username, kannel.password)
-    gateway = FaultAfter(build_gateway(config), HANDED_OVER, gateway_goes_down)
+    gateway = FaultAfter(build_gateway(config, report_url(config, worker=True)), HANDED_OVER, gateway_goes_down)
     queued = outbox.queue(MESSAGES)
 
     dispatch_all(outbox, gateway, config)
@@ -330,7 +335,7 @@ def test_gateway_misbehaving_mid_batch_ends_in_the_mapped_status(
         fake_kannel.answer = answer
 
     config = outbox.configure(fake_kannel.url, "u", "p", KANNEL_TIMEOUT="0.3")
-    gateway = FaultAfter(build_gateway(config), HANDED_OVER, gateway_misbehaves)
+    gateway = FaultAfter(build_gateway(config, report_url(config, worker=True)), HANDED_OVER, gateway_misbehaves)
     queued = outbox.queue(MESSAGES)
 
     dispatch_all(outbox, gateway, config)
@@ -360,7 +365,7 @@ def test_smsc_disconnected_mid_batch_times_out_then_delivers_once_when_back(outb
     config = outbox.configure(
         kannel.sendsms_url, kannel.username, kannel.password, SMS_STATUS_CHECK_TIMEOUT=str(STATUS_CHECK_WINDOW)
     )
-    gateway = FaultAfter(build_gateway(config), HANDED_OVER, smsc_disconnects)
+    gateway = FaultAfter(build_gateway(config, report_url(config, worker=True)), HANDED_OVER, smsc_disconnects)
     queued = outbox.queue(MESSAGES)
 
     def count(status: S) -> int:

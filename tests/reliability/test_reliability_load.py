@@ -45,7 +45,7 @@ from sms_core.domain.permissions import Actor
 from sms_core.domain.statuses import SmsStatus
 from sms_core.gateways.simulated import OutcomeMix, SimulatedGateway
 from sms_core.read_models.overview import OverviewFilter, count_messages, list_messages, visible_units
-from sms_core.storage.change_feed import get_change_watcher
+from sms_core.storage.change_feed import ChangeWatcher
 from sms_core.storage.models import DispatchState, SmsMessage
 from sms_core.use_cases.accounts import load_actor
 from sms_core.use_cases.message_lifecycle import apply_delivery_report
@@ -72,8 +72,7 @@ class DashboardSession:
     ticks: int = 0
     reads: int = 0  # ticks that re-read the table because the version moved
 
-    def poll(self, db, stop: threading.Event, offset: float) -> None:
-        watcher = get_change_watcher(db)
+    def poll(self, db, watcher: ChangeWatcher, stop: threading.Event, offset: float) -> None:
         units = visible_units(self.actor, self.filter)
         shown = None
         due = time.monotonic() + offset  # sessions were opened at different moments
@@ -131,9 +130,10 @@ def test_dashboards_and_sends_under_load(pg_db, reliability):
     )
     stop_worker = start_in_background(pg_db, gateway)
     sessions = sessions_for(pg_db)
+    watcher = ChangeWatcher(pg_db)  # one per process, shared by every open page, as in the app
     stop_sessions = threading.Event()
     pollers = [
-        threading.Thread(target=s.poll, args=(pg_db, stop_sessions, TICK * i / SESSIONS), daemon=True)
+        threading.Thread(target=s.poll, args=(pg_db, watcher, stop_sessions, TICK * i / SESSIONS), daemon=True)
         for i, s in enumerate(sessions)
     ]
     run = uuid.uuid4().hex[:6]
@@ -177,6 +177,7 @@ def test_dashboards_and_sends_under_load(pg_db, reliability):
         for poller in pollers:
             poller.join(timeout=30)
         stop_worker()
+        watcher.close()
 
     session_errors = [e for s in sessions for e in s.errors]
     assert session_errors == [] and send_errors == [] and refused == []

@@ -28,11 +28,11 @@ from test_app_shell import APP, FILES, menu
 
 import app
 from pages._overview_state import STATE_KEY, OverviewState
+from pages._shared import database
 from sms_core.domain.permissions import Permission
 from sms_core.domain.statuses import STATUS_LABELS
 from sms_core.domain.statuses import SmsStatus as S
 from sms_core.read_models.overview import Sort
-from sms_core.storage.database import get_database
 from sms_core.storage.models import Contact, ContactPhone, OrgUnit, RolePermission, SmsMessage, StandardText, User
 from sms_core.use_cases.accounts import load_actor, unit_id_by_code, units_of
 from sms_core.use_cases.consent import register_consent
@@ -56,7 +56,7 @@ def open_app(username: str, url_path: str = "sms-messages", params=None, state=N
     at.session_state["demo_user"] = username
     for key, value in (state or {}).items():
         at.session_state[key] = value
-    usable = app.menu(load_actor(get_database(), username))
+    usable = app.menu(load_actor(database(), username))
     if url_path != "home" and (not usable or usable[0].url_path != url_path):
         rerun(at)  # "/" first: AppTest opens another page by its file once it knows the registered pages
         at.switch_page(FILES[url_path])

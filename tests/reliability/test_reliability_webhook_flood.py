@@ -3,7 +3,6 @@ message ends in the state its first final report gives, forgeries change nothing
 
 import os
 import random
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -12,10 +11,11 @@ from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlencode
 
 from sqlalchemy import insert, select
+from support import ReportServer
 
-from sms_core.delivery.worker import webhook_server
 from sms_core.demo.seed import seed_demo
 from sms_core.domain.statuses import SmsStatus as S
+from sms_core.gateways.simulated import SimulatedGateway
 from sms_core.storage.models import DispatchState, SmsMessage, StatusEvent, utcnow
 from sms_core.use_cases.accounts import load_actor
 
@@ -63,9 +63,8 @@ def test_ten_thousand_shuffled_reports(pg_db, reliability):
     for message_id, kind, token, _ in reports:  # …in the order they arrive, which is the shuffled one
         if kind in FINAL and not token.startswith("forged-"):
             arrival.setdefault(message_id, kind)
-    server = webhook_server(pg_db, 0, "127.0.0.1")
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}/dlr"
+    server = ReportServer(pg_db, SimulatedGateway())  # the worker's HTTP app; reports name their kind
+    base = server.url
 
     def post(report):
         message_id, kind, token, _ = report
@@ -82,7 +81,7 @@ def test_ten_thousand_shuffled_reports(pg_db, reliability):
         with ThreadPoolExecutor(16) as pool:  # reports are posted in arrival order, 16 at a time
             answers = Counter(pool.map(post, reports))
     finally:
-        server.shutdown()
+        server.close()
     elapsed = time.perf_counter() - started
     assert len(reports) >= 10_000
     forged = sum(1 for r in reports if r[2].startswith("forged-"))

@@ -13,12 +13,12 @@ from collections import Counter
 
 import pytest
 from sqlalchemy import func, select
-from support import free_ports
+from support import ReportServer, free_ports
 
 from sms_core.config import PROJECT_ROOT
-from sms_core.delivery.worker import webhook_server
 from sms_core.demo.seed import seed_demo
 from sms_core.domain.statuses import SmsStatus as S
+from sms_core.gateways.kannel import KannelGateway
 from sms_core.storage.models import DispatchState, SmsMessage
 from sms_core.use_cases.accounts import load_actor
 from sms_core.use_cases.message_lifecycle import OUTCOME_UNKNOWN
@@ -78,8 +78,7 @@ def unsettled(db) -> int:
 def test_killed_workers_never_send_twice_and_lose_nothing(pg_db, kannel, reliability):
     seed_demo(pg_db, messages=0)
     staff = load_actor(pg_db, "staff")
-    webhook = webhook_server(pg_db, 0, "127.0.0.1")
-    threading.Thread(target=webhook.serve_forever, daemon=True).start()
+    webhook = ReportServer(pg_db, KannelGateway(kannel.sendsms_url, kannel.username, kannel.password))
     pool = WorkerPool(
         {
             **os.environ,
@@ -90,7 +89,7 @@ def test_killed_workers_never_send_twice_and_lose_nothing(pg_db, kannel, reliabi
             "KANNEL_PASSWORD": kannel.password,
             "KANNEL_TIMEOUT": "0.5",
             "SMS_SUBMIT_LEASE": "1",
-            "SMS_PUBLIC_WEBHOOK_URL": f"http://127.0.0.1:{webhook.server_address[1]}/dlr",
+            "SMS_PUBLIC_WEBHOOK_URL": webhook.url,
             "SMS_STATUS_CHECK_TIMEOUT": "3600",
         }
     )
@@ -120,7 +119,7 @@ def test_killed_workers_never_send_twice_and_lose_nothing(pg_db, kannel, reliabi
     finally:
         stop_feeding.set()
         pool.stop()
-        webhook.shutdown()
+        webhook.close()
 
     assert unsettled(pg_db) == 0, "every message was dispatched or recovered"
     received = Counter(m.text for m in kannel.fakesmsc_received())

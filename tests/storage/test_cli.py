@@ -55,7 +55,23 @@ def test_unreachable_database_is_explained():
 
 def test_malformed_setting_is_explained(sqlite_url):
     result = run_cli("check-db", database_url=sqlite_url, SMS_STATUS_CHECK_TIMEOUT="soon")
-    assert result.returncode != 0 and "SMS_STATUS_CHECK_TIMEOUT must be a number" in result.stderr
+    assert result.returncode == 2 and "SMS_STATUS_CHECK_TIMEOUT must be a number" in result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "command, setting, value, sentence",
+    [
+        ("worker", "SMS_WEBHOOK_PORT", "abc", "SMS_WEBHOOK_PORT must be a whole number, not 'abc'."),
+        ("worker", "SMS_PUBLIC_WEBHOOK_URL", "127.0.0.1:8502/api/dlr", "must be an http:// or https:// URL"),
+        ("serve", "SMS_GATEWAY", "carrier-pigeon", "SMS_GATEWAY='carrier-pigeon' is not a gateway this app knows"),
+    ],
+)
+def test_a_setting_that_cannot_be_used_stops_the_command_in_one_line(sqlite_url, command, setting, value, sentence):
+    result = run_cli(command, database_url=sqlite_url, **{setting: value})
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: ") and sentence in result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
 
 
 def test_send_and_show_as_json(database_url):

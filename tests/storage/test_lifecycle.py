@@ -1,7 +1,6 @@
 """After sending: delivery reports, the status-check window, crash recovery, the webhook and
 change notifications — on SQLite and PostgreSQL."""
 
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -11,14 +10,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import update
-from support import accepting
+from support import ReportServer, accepting
 
-from sms_core.delivery.worker import Worker, webhook_server
+from sms_core.bootstrap import bootstrap
+from sms_core.config import Config
+from sms_core.delivery.worker import Worker
 from sms_core.domain.statuses import SmsStatus as S
 from sms_core.gateways.base import DeliveryReportKind as K
 from sms_core.gateways.simulated import OutcomeMix, SimulatedGateway
 from sms_core.read_models.message_detail import get_message, get_message_detail
-from sms_core.storage.change_feed import get_change_watcher
+from sms_core.storage.change_feed import ChangeWatcher
 from sms_core.storage.models import DispatchState, SmsMessage, utcnow
 from sms_core.use_cases.accounts import load_actor
 from sms_core.use_cases.message_lifecycle import (
@@ -116,12 +117,15 @@ def test_worker_dispatches_queued_messages_once(demo_db, staff):
 
 
 def test_simulated_gateway_moves_statuses_by_itself(demo_db, staff):
-    from sms_core.bootstrap import gateway_for
-
-    gateway = gateway_for(demo_db)
+    """The runtime wires the simulated gateway's reports into the path a webhook call takes."""
+    runtime = bootstrap(Config(database_url=demo_db.url.render_as_string(hide_password=False)))
+    gateway = runtime.gateway
     gateway.mix, gateway.latency = OutcomeMix(0, 0, 0, 0), 0.2
-    message = send_sms(demo_db, staff, text="watch me", phone=NUMBER, gateway=gateway).message
-    gateway.drain(timeout=5)
+    try:
+        message = send_sms(demo_db, staff, text="watch me", phone=NUMBER, gateway=gateway).message
+        gateway.drain(timeout=5)
+    finally:
+        runtime.close()
     assert get_message(demo_db, staff, message.id).status is S.RECEIVED
 
 
@@ -157,9 +161,8 @@ def test_any_order_of_reports_ends_in_the_first_final_one(demo_db, staff, report
 
 def test_webhook_over_http(demo_db, staff):
     message, token = accepted(demo_db, staff)
-    server = webhook_server(demo_db, 0, "127.0.0.1")
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}/dlr"
+    server = ReportServer(demo_db, SimulatedGateway())  # the simulated gateway's reports name their kind
+    base = server.url
 
     def call(query, data=None):
         try:
@@ -169,20 +172,26 @@ def test_webhook_over_http(demo_db, staff):
             return exc.code, exc.read().decode()
 
     try:
-        assert call(f"id={message.id}&token=forged&type=1") == (403, "invalid token")
-        assert call(f"id=0&token={token}&type=1") == (404, "unknown message")
+        assert call(f"id={message.id}&token=forged&type=delivered") == (403, "invalid token")
+        assert call(f"id=0&token={token}&type=delivered") == (404, "unknown message")
         assert call(f"id={message.id}&token={token}&type=99")[0] == 400
-        assert call(f"id=abc&token={token}&type=1")[0] == 400
+        assert call(f"id=abc&token={token}&type=delivered")[0] == 400
         assert get_message(demo_db, staff, message.id).status is S.ACCEPTED
         assert call(f"id={message.id}&token={token}", data=b"type=delivered&answer=ok") == (200, "applied")
         assert call(f"id={message.id}&token={token}&type=delivered") == (200, "ignored")
         assert get_message(demo_db, staff, message.id).status is S.RECEIVED
     finally:
-        server.shutdown()
+        server.close()
 
 
-def test_changes_are_announced_to_watchers_of_that_unit_only(demo_db, staff):
-    watcher = get_change_watcher(demo_db)
+@pytest.fixture
+def watcher(demo_db):
+    watcher = ChangeWatcher(demo_db)  # what sms_core.bootstrap makes once per process
+    yield watcher
+    watcher.close()
+
+
+def test_changes_are_announced_to_watchers_of_that_unit_only(demo_db, staff, watcher):
     kari = load_actor(demo_db, "kari")
     mine, theirs = sorted(staff.org_unit_ids), sorted(kari.org_unit_ids)
     time.sleep(0.3)  # PostgreSQL: let the listener connect
@@ -207,7 +216,7 @@ def test_a_claim_abandoned_before_the_gateway_call_goes_back_to_the_queue(demo_d
         )
     recover_interrupted(demo_db, lease_seconds=60)
     gateway = accepting()
-    from sms_core.use_cases.sending import submit_message
+    from sms_core.use_cases.submission import submit_message
 
     submit_message(demo_db, message.id, gateway, claimed_at)  # the stale claim may not send it
     assert gateway.submitted == []

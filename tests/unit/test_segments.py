@@ -35,17 +35,16 @@ def test_norwegian_letters_stay_gsm_and_emoji_switches_to_unicode():
 
 
 def test_both_capacities_are_settings(monkeypatch):
-    from sms_core import config
+    from sms_core.config import load_config
 
     monkeypatch.setenv("SMS_CHARS_PER_SMS", "160")
     monkeypatch.setenv("SMS_UNICODE_CHARS_PER_SMS", "70")
-    config.get_config.cache_clear()
-    try:
-        assert count_sms("a" * 160).segments == 1
-        assert count_sms("a" * 161).segments == 2
-        assert count_sms("ę" * 71).segments == 2
-    finally:
-        config.get_config.cache_clear()
+    config = load_config()
+    sizes = (config.chars_per_sms, config.unicode_chars_per_sms)
+    assert count_sms("a" * 160, *sizes).segments == 1
+    assert count_sms("a" * 161, *sizes).segments == 2
+    assert count_sms("ę" * 71, *sizes).segments == 2
+    assert count_sms("a" * 148).segments == 2, "without a configuration: DESIGN.md's 147 per SMS"
 
 
 def test_counter_line_names_current_sms_and_total():

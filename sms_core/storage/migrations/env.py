@@ -2,6 +2,8 @@
 
 from alembic import context
 
+from sms_core.config import load_config
+from sms_core.storage.database import Database
 from sms_core.storage.models import Base
 
 config = context.config
@@ -10,11 +12,11 @@ target_metadata = Base.metadata
 
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
-    if connection is None:
-        from sms_core.storage.database import get_database
-
-        with get_database().engine.begin() as conn:
+    if connection is None:  # the alembic command line: DATABASE_URL
+        db = Database(load_config().database_url)
+        with db.engine.begin() as conn:
             _run(conn)
+        db.dispose()
     else:
         _run(connection)
 

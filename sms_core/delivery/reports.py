@@ -1,0 +1,97 @@
+"""Receiving delivery reports: what every report goes through, whether it came over HTTP or from
+the simulated gateway in this process.
+
+The gateway reads its own report format (``Gateway.parse_report``); the id and token are ours,
+from the callback URL; the batcher stores the report and gives the verdict the gateway is answered.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Mapping
+from concurrent.futures import Future
+
+from sms_core.domain.errors import SmsError
+from sms_core.gateways.base import DeliveryReportKind, Gateway
+from sms_core.storage.database import Database
+from sms_core.use_cases.message_lifecycle import DeliveryReport, ReportVerdict, apply_delivery_reports
+
+log = logging.getLogger(__name__)
+_STOP = object()
+
+
+class ReportBatcher:
+    """Group commit for delivery reports: reports arriving together share one transaction.
+
+    Each caller still waits for its own verdict, so the gateway is only told OK once the report
+    is stored; under light load a batch is a single report and nothing waits longer.
+    """
+
+    def __init__(self, db: Database, max_batch: int = 500):
+        self.db = db
+        self.max_batch = max_batch
+        self._queue: queue.Queue = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="sms-report-batcher", daemon=True)
+        self._thread.start()
+
+    def apply(self, report: DeliveryReport, timeout: float = 30) -> ReportVerdict:
+        future: Future = Future()
+        self._queue.put((report, future))
+        return future.result(timeout=timeout)
+
+    def sink(self, message_id: int, token: str, kind: DeliveryReportKind, detail: str) -> ReportVerdict:
+        """The simulated gateway's way in: the same path a report over HTTP takes."""
+        return self.apply(DeliveryReport(message_id, token, kind, detail))
+
+    def close(self) -> None:
+        """Finish the reports already handed in, then stop."""
+        self._queue.put(_STOP)
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is _STOP:
+                return
+            batch, stop = [first], False
+            while len(batch) < self.max_batch:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is _STOP:
+                    stop = True
+                    break
+                batch.append(item)
+            self._apply(batch)
+            if stop:
+                return
+
+    def _apply(self, batch: list[tuple[DeliveryReport, Future]]) -> None:
+        try:
+            verdicts = apply_delivery_reports(self.db, [report for report, _ in batch])
+        except SmsError as exc:  # database down: the gateway will retry later
+            verdicts = [ReportVerdict(503, exc.message)] * len(batch)
+        except Exception as exc:
+            log.exception("delivery reports could not be applied")
+            verdicts = [ReportVerdict(500, f"internal error: {type(exc).__name__}")] * len(batch)
+        for (_, future), verdict in zip(batch, verdicts, strict=False):
+            future.set_result(verdict)
+
+
+def handle_report(params: Mapping[str, str], gateway: Gateway, batcher: ReportBatcher) -> ReportVerdict:
+    """A delivery-report callback: ``id`` and ``token`` from our URL, the rest in the gateway's words."""
+    try:
+        message_id = int(params.get("id", ""))
+    except ValueError:
+        return ReportVerdict(400, "missing or malformed id")
+    token = params.get("token", "")
+    if not token:
+        return ReportVerdict(403, "missing token")
+    try:
+        report = gateway.parse_report(params)
+    except SmsError as exc:
+        return ReportVerdict(400, exc.message)
+    return batcher.apply(DeliveryReport(message_id, token, report.kind, report.detail))

@@ -1,0 +1,178 @@
+"""One HTTP surface: the app (``python -m sms_core serve``) and the stand-alone worker
+(``python -m sms_core worker``) serve the same routes from sms_core.delivery.http — both apply a
+delivery report, both hold the same limits and keep serving after refusing a request, HEAD never
+applies a report, and a callback URL nobody answers is said at start-up in one line."""
+
+from __future__ import annotations
+
+import secrets
+import socket
+
+import pytest
+from sqlalchemy import insert, select
+from support import SmsProcess, environment, free_ports, http_call
+
+from sms_core.config import Config
+from sms_core.delivery.http import MAX_BODY, MAX_VALUE, REPORT_PATH, report_url
+from sms_core.demo.seed import seed_demo
+from sms_core.domain.statuses import SmsStatus as S
+from sms_core.storage.database import Database
+from sms_core.storage.migrate import migrate
+from sms_core.storage.models import DispatchState, SmsMessage, utcnow
+from sms_core.use_cases.accounts import load_actor
+
+
+@pytest.fixture(scope="module")
+def shared_db(tmp_path_factory):
+    db = Database(f"sqlite:///{tmp_path_factory.mktemp('http') / 'sms.db'}")
+    migrate(db)
+    seed_demo(db, messages=0)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture(scope="module")
+def servers(shared_db, tmp_path_factory):
+    """The app and a stand-alone worker on one database, each started as a person starts it."""
+    logs = tmp_path_factory.mktemp("logs")
+    app_port, worker_port = free_ports(2)
+    env = environment(
+        DATABASE_URL=shared_db.url.render_as_string(hide_password=False), SMS_WEBHOOK_PORT=str(worker_port)
+    )
+    app = SmsProcess(
+        ["serve", "--port", str(app_port), "--address", "127.0.0.1"],
+        env,
+        logs / "app.log",
+        f"http://127.0.0.1:{app_port}/_stcore/health",
+    )
+    worker = SmsProcess(["worker"], env, logs / "worker.log", f"http://127.0.0.1:{worker_port}{REPORT_PATH}")
+    yield {"app": f"http://127.0.0.1:{app_port}", "worker": f"http://127.0.0.1:{worker_port}"}
+    worker.stop()
+    app.stop()
+
+
+def accepted_message(db) -> tuple[int, str]:
+    """A message the gateway accepted, waiting for its delivery report: (id, token)."""
+    staff = load_actor(db, "staff")
+    now, token = utcnow(), secrets.token_urlsafe(12)
+    row = dict(
+        text="report me",
+        phone="+4741555123",
+        org_unit_id=staff.current_org_unit_id,
+        sent_on=now,
+        status=S.ACCEPTED,
+        segments=1,
+        dispatch_state=DispatchState.SUBMITTED,
+        submitted_at=now,
+        dlr_token=token,
+        updated_at=now,
+    )
+    with db.session() as s:
+        return s.execute(insert(SmsMessage).returning(SmsMessage.id), [row]).scalar_one(), token
+
+
+def status_of(db, message_id: int) -> S:
+    with db.session() as s:
+        return s.scalar(select(SmsMessage.status).where(SmsMessage.id == message_id))
+
+
+@pytest.mark.parametrize("server", ["app", "worker"])
+def test_a_report_over_http_moves_the_message(servers, shared_db, server):
+    message_id, token = accepted_message(shared_db)
+    base = f"{servers[server]}{REPORT_PATH}?id={message_id}&token={token}"
+    assert http_call(f"{base}&type=buffered") == (200, "recorded")
+    assert status_of(shared_db, message_id) is S.ACCEPTED
+    assert http_call(base, "POST", b"type=delivered&answer=DELIVRD") == (200, "applied")
+    assert status_of(shared_db, message_id) is S.RECEIVED
+    assert http_call(f"{servers[server]}{REPORT_PATH}?id={message_id}&token=forged&type=delivered")[0] == 403
+
+
+@pytest.mark.parametrize("server", ["app", "worker"])
+def test_head_never_applies_a_report(servers, shared_db, server):
+    message_id, token = accepted_message(shared_db)
+    url = f"{servers[server]}{REPORT_PATH}?id={message_id}&token={token}&type=delivered"
+    assert http_call(url, "HEAD")[0] == 405
+    assert status_of(shared_db, message_id) is S.ACCEPTED
+    assert http_call(url) == (200, "applied")
+
+
+def raw_request(base: str, head: bytes, body: bytes = b"") -> int:
+    """Send bytes as they are (urllib would fix the headers) and return the answer's status."""
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(head + body)
+        answer = b""
+        while b"\r\n" not in answer:
+            chunk = connection.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+    return int(answer.split(b" ", 2)[1])
+
+
+@pytest.mark.parametrize("server", ["app", "worker"])
+def test_limits_answer_4xx_and_the_server_keeps_serving(servers, shared_db, server):
+    base = servers[server]
+    message_id, token = accepted_message(shared_db)
+    report = f"{REPORT_PATH}?id={message_id}&token={token}"
+    huge = b"answer=" + b"x" * (MAX_BODY + 10)
+    assert http_call(f"{base}{report}", "POST", huge)[0] == 413
+    chunked = b"".join(
+        b"%x\r\n%s\r\n" % (len(part), part) for part in [huge[i : i + 8192] for i in range(0, len(huge), 8192)]
+    )
+    head = f"POST {report} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".encode()
+    assert raw_request(base, head, chunked + b"0\r\n\r\n") == 413, "no Content-Length: the body is still limited"
+    bad_length = f"POST {report} HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\n\r\n".encode()
+    assert raw_request(base, bad_length, b"type=delivered") == 400
+    assert http_call(f"{base}{report}&answer={'x' * (MAX_VALUE + 1)}&type=delivered")[0] == 414
+    assert http_call(f"{base}{report}", "POST", f"type=delivered&answer={'x' * (MAX_VALUE + 1)}".encode())[0] == 400
+    assert status_of(shared_db, message_id) is S.ACCEPTED, "no refused request applied the report"
+    assert http_call(f"{base}{report}&type=delivered") == (200, "applied"), "still serving"
+    assert status_of(shared_db, message_id) is S.RECEIVED
+
+
+@pytest.mark.parametrize("command", ["serve", "worker"])
+def test_a_callback_url_nobody_answers_is_said_at_start_up(shared_db, tmp_path, command):
+    dead = free_ports()[0]
+    port = free_ports()[0]
+    env = environment(
+        DATABASE_URL=shared_db.url.render_as_string(hide_password=False),
+        SMS_GATEWAY="kannel",
+        SMS_PUBLIC_WEBHOOK_URL=f"http://127.0.0.1:{dead}/api/dlr",
+        SMS_WEBHOOK_PORT=str(port),
+    )
+    args, ready = (
+        (["worker"], REPORT_PATH) if command == "worker" else (["serve", "--port", str(port)], "/_stcore/health")
+    )
+    process = SmsProcess(args, env, tmp_path / "log", f"http://127.0.0.1:{port}{ready}")
+    try:
+        told = process.wait_for_line("Delivery reports: the kannel gateway is told to call")
+        warning = process.wait_for_line("Delivery reports will not arrive")
+    finally:
+        process.stop()
+    assert told and f"http://127.0.0.1:{dead}/api/dlr" in told
+    assert warning and "WARNING" in warning, process.log()
+    assert f"http://127.0.0.1:{dead}/api/dlr" in warning and "nothing answers there" in warning
+    assert "SMS_PUBLIC_WEBHOOK_URL" in warning
+    assert sum("Delivery reports will not arrive" in line for line in process.log().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "settings, app, worker, expected",
+    [
+        ({}, ("0.0.0.0", 8601), False, "http://127.0.0.1:8601/api/dlr"),  # make run: the app's own port
+        ({}, (None, None), False, "http://127.0.0.1:8501/api/dlr"),  # a command-line send: the default app
+        ({}, ("10.0.0.5", 8601), False, "http://10.0.0.5:8601/api/dlr"),  # bound to one address: that one
+        ({"embedded_worker": False}, ("0.0.0.0", 8601), False, "http://127.0.0.1:8502/api/dlr"),  # the worker's
+        ({"webhook_port": 9100}, (None, None), True, "http://127.0.0.1:9100/api/dlr"),  # in the worker
+        ({"webhook_address": "::1"}, (None, None), True, "http://[::1]:8502/api/dlr"),
+        (
+            {"public_webhook_url": "https://sms.example.org/api/dlr"},
+            ("0.0.0.0", 8601),
+            False,
+            "https://sms.example.org/api/dlr",
+        ),
+    ],
+)
+def test_the_callback_url_is_what_really_serves_the_route(settings, app, worker, expected):
+    assert report_url(Config(**settings), *app, worker=worker) == expected
