@@ -23,6 +23,7 @@ from sms_core.domain.permissions import Actor, Permission
 from sms_core.domain.phones import InvalidPhoneNumber, parse_phone
 from sms_core.domain.segments import count_sms
 from sms_core.domain.senders import sender_problem
+from sms_core.domain.sms_text import validate_text
 from sms_core.domain.statuses import SmsStatus
 from sms_core.gateways.base import Gateway
 from sms_core.read_models.message_detail import MessageView, visible_message
@@ -32,8 +33,6 @@ from sms_core.storage.models import DispatchState, OrgUnit, SmsMessage, StatusEv
 from sms_core.use_cases.consent import check_consent, contact_numbers
 from sms_core.use_cases.settings import read_settings
 from sms_core.use_cases.submission import submit_message
-
-MAX_TEXT = 1000
 
 
 @dataclass(frozen=True)
@@ -58,23 +57,6 @@ class SendResult:
     @property
     def ok(self) -> bool:
         return self.message.status in (SmsStatus.ACCEPTED, SmsStatus.RESENT, SmsStatus.RECEIVED, SmsStatus.UNKNOWN)
-
-
-_CONTROL = frozenset(chr(c) for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
-
-
-def validate_text(text: str | None) -> str:
-    if text is None or not text.strip():
-        raise InvalidInput("Write the SMS text.", field="text")
-    if len(text) > MAX_TEXT:
-        raise InvalidInput(f"The SMS text can have at most {MAX_TEXT} characters (it has {len(text)}).", field="text")
-    if hidden := sorted({f"U+{ord(ch):04X}" for ch in text if ch in _CONTROL}):
-        raise InvalidInput(
-            f"The SMS text contains invisible control characters ({', '.join(hidden)}) that a phone cannot show; "
-            "remove them (they often come with pasted text).",
-            field="text",
-        )
-    return text
 
 
 def send_sms(

@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from sms_core.domain.errors import InvalidInput, NotFound
 from sms_core.domain.permissions import Actor, Permission
+from sms_core.domain.sms_text import validate_text
 from sms_core.storage.database import Database
 from sms_core.storage.models import OrgUnit, StandardText, User, utcnow
-from sms_core.use_cases.sending import validate_text
 
 MAX_TITLE = 200
 ALL_UNITS = "All org. units"
