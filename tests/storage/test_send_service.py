@@ -125,6 +125,14 @@ def test_1000_characters_are_allowed(demo_db, staff):
     assert result.message.segments == 7
 
 
+def test_stored_segments_count_emoji_twice_as_the_network_bills_them(demo_db, staff):
+    """1000 emoji are 1000 characters (allowed) but 2000 UTF-16 code units: 30 Unicode SMS."""
+    gateway = accepting()
+    emoji = send_sms(demo_db, staff, text="😊" * 1000, phone=UNKNOWN_NUMBER, gateway=gateway)
+    assert emoji.message.segments == 30 and gateway.submitted[-1].unicode
+    assert send_sms(demo_db, staff, text="😊" * 67, phone=UNKNOWN_NUMBER, gateway=gateway).message.segments == 2
+
+
 def test_idempotency_key_makes_a_double_click_send_once(demo_db, staff):
     gateway = accepting()
     first = send_sms(demo_db, staff, text="once", phone=UNKNOWN_NUMBER, idempotency_key="k-1", gateway=gateway)
