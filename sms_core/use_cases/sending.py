@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sms_core.config import DEFAULTS, Config
-from sms_core.domain.errors import Conflict, InvalidInput, NotFound
+from sms_core.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from sms_core.domain.permissions import Actor, Permission
 from sms_core.domain.phones import InvalidPhoneNumber, parse_phone
 from sms_core.domain.segments import count_sms
@@ -105,8 +105,9 @@ def resend_sms(
     config: Config = DEFAULTS,
 ) -> SendResult:
     """Send a message again: same text, recipient, contact and unit; allowed once per message."""
+    actor.require(Permission.SEND_SMS)
     with db.session() as session:
-        original = visible_message(session, actor, message_id, Permission.SEND_SMS)
+        original = _resendable_original(session, actor, message_id)
         problem = resend_problem(actor, MessageView.of(original), already_resent=_resend_of(session, original.id))
         if problem:
             raise Conflict(problem)
@@ -136,6 +137,8 @@ def resend_problem(actor: Actor, message: MessageView, already_resent: int | Non
     """Why Resend SMS is not possible for this message, as the help text; None when it is."""
     if not actor.can(Permission.SEND_SMS):
         return "You do not have permission to send and resend SMS."
+    if not actor.can(Permission.VIEW_SMS):
+        return "You do not have permission to view SMS messages, so you cannot resend them."
     if message.org_unit_id not in actor.org_unit_ids:
         return "You are not associated with this message's org. unit."
     if not message.status.resendable:
@@ -257,6 +260,15 @@ def _finish(
         submit_message(db, message.id, gateway, region=region)
     with db.session() as session:
         return SendResult(MessageView.of(session.get(SmsMessage, message.id)), created=True)
+
+
+def _resendable_original(session: Session, actor: Actor, message_id: int) -> SmsMessage:
+    """A resend shows the original's text, number and status, so it needs the view permission
+    too; without it every message looks exactly as one that does not exist."""
+    try:
+        return visible_message(session, actor, message_id)
+    except PermissionDenied:
+        raise NotFound(f"There is no SMS message with id {message_id} that you can see.") from None
 
 
 def _earlier_submission(db: Database, actor: Actor, key: str | None) -> MessageView | None:
