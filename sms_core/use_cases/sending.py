@@ -79,6 +79,7 @@ def send_sms(
         raise InvalidInput("Choose the org. unit to send from.", field="org_unit")
     actor.require(Permission.SEND_SMS, unit_id)
     text = validate_text(text)
+    idempotency_key = _scoped_key(actor, idempotency_key)
     if idempotency_key and (earlier := _earlier_submission(db, actor, idempotency_key)):
         return SendResult(earlier, created=False)
     _require_gateway(gateway, submit)
@@ -269,6 +270,17 @@ def _resendable_original(session: Session, actor: Actor, message_id: int) -> Sms
         return visible_message(session, actor, message_id)
     except PermissionDenied:
         raise NotFound(f"There is no SMS message with id {message_id} that you can see.") from None
+
+
+MAX_KEY = 80  # an idempotency key as given; the column holds 100, with room for the scope in front
+
+
+def _scoped_key(actor: Actor, key: str | None) -> str | None:
+    """The key as stored: scoped to the user who sent, so another user's key (in any unit) is
+    simply a different key, never "already recorded".  The API will scope its keys the same way."""
+    if key and len(key) > MAX_KEY:
+        raise InvalidInput(f"The idempotency key can have at most {MAX_KEY} characters.", field="idempotency_key")
+    return f"user:{actor.id}:{key}" if key else None
 
 
 def _earlier_submission(db: Database, actor: Actor, key: str | None) -> MessageView | None:
