@@ -17,6 +17,7 @@ from sms_core.config import load_config
 from sms_core.delivery.worker import Worker, run_worker
 from sms_core.demo.seed import seed_demo
 from sms_core.domain.errors import SmsError
+from sms_core.domain.sms_text import lone_surrogates
 from sms_core.read_models.message_detail import get_message_detail
 from sms_core.storage.database import Database
 from sms_core.storage.migrate import migrate
@@ -205,10 +206,22 @@ def _log_to_stderr() -> None:
     logger.setLevel(logging.INFO)
 
 
+def _refuse_undecodable(args) -> None:
+    """An argument with bytes that are not UTF-8 arrives with lone surrogates (surrogateescape),
+    which no database, gateway or terminal can encode: refuse it before anything uses it."""
+    for name, value in vars(args).items():
+        if isinstance(value, str) and (broken := lone_surrogates(value)):
+            raise SmsError(
+                f"--{name.replace('_', '-')} contains bytes that are not valid UTF-8 text ({broken}); "
+                "type it again in a terminal that uses UTF-8."
+            )
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _log_to_stderr()
     try:
+        _refuse_undecodable(args)
         return COMMANDS[args.command](args)
     except SmsError as exc:
         print(f"error: {exc.message}", file=sys.stderr)

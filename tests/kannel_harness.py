@@ -132,12 +132,13 @@ sendsms-interface = 127.0.0.1
 log-file = "{d / "smsbox.log"}"
 log-level = 0
 
-# max-messages: a 1000-character Unicode text needs 16 parts; Kannel silently cuts a text to
-# max-messages parts (default 1), so production needs this too.
+# max-messages: a 1000-character Unicode text needs up to 30 parts (1000 emoji are 2000 UTF-16
+# code units, 67 a part); Kannel silently cuts a text to max-messages parts (default 1), so
+# production needs this too.
 group = sendsms-user
 username = {user}
 password = {password}
-max-messages = 20
+max-messages = 30
 concatenation = true
 """
 

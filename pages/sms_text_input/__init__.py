@@ -20,7 +20,7 @@ import streamlit as st
 
 from pages._shared import runtime
 from sms_core.domain.segments import GSM_CHARACTERS
-from sms_core.use_cases.sending import MAX_TEXT
+from sms_core.domain.sms_text import MAX_TEXT
 
 _HERE = Path(__file__).parent
 _component = st.components.v2.component(

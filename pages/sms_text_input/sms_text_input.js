@@ -1,8 +1,9 @@
 // The SMS text box with its live counter (Streamlit components v2).
 //
-// The counting rule mirrors sms_core/domain/segments.py exactly: length in code points (Array.from),
-// `per_sms` characters per SMS, `per_unicode` when any character is outside the GSM 03.38
-// alphabet.  The alphabet and both sizes arrive from Python in `data` on every render, so the
+// The counting rule mirrors sms_core/domain/segments.py exactly: `per_sms` characters per SMS,
+// `per_unicode` when any character is outside the GSM 03.38 alphabet.  A GSM text is counted in
+// characters (code points, Array.from); a Unicode text in UTF-16 code units (text.length), as the
+// network bills it, so an emoji counts twice.  The 1000-character limit counts characters.  The alphabet and both sizes arrive from Python in `data` on every render, so the
 // browser and the server cannot drift apart.  The text goes back to Python as state "draft"
 // ({text, inserted}) shortly after typing stops and at once on blur; Python stays authoritative.
 // Python changes the text only through two nonces: `reset` (replace the whole text) and
@@ -17,17 +18,23 @@ export function countSms(text, gsm, perSms, perUnicode) {
   for (const ch of chars) {
     if (!gsm.has(ch) && !nonGsm.includes(ch)) nonGsm.push(ch);
   }
-  const per = nonGsm.length ? perUnicode : perSms;
+  const unicode = nonGsm.length > 0;
+  const per = unicode ? perUnicode : perSms;
   const characters = chars.length;
-  const segments = Math.ceil(characters / per);
-  const inCurrent = segments ? characters - (segments - 1) * per : 0;
-  return { characters, segments, inCurrent, per, unicode: nonGsm.length > 0, nonGsm };
+  const units = unicode ? text.length : characters;
+  const segments = Math.ceil(units / per);
+  const inCurrent = segments ? units - (segments - 1) * per : 0;
+  return { characters, units, segments, inCurrent, per, unicode, nonGsm };
 }
+
+// Outside the Basic Multilingual Plane: a surrogate pair, two of a Unicode SMS's characters.
+const takesTwoUnits = (ch) => ch.codePointAt(0) > 0xffff;
 
 export function describe(count) {
   const sms = count.segments === 1 ? "SMS" : "SMS messages";
   let line = `${count.inCurrent}/${count.per} characters in current SMS · ${count.segments} ${sms}`;
   if (count.unicode) line += ` · sent as Unicode because of ${count.nonGsm.join(" ")}`;
+  if (count.nonGsm.some(takesTwoUnits)) line += " · emoji count as 2 characters";
   return line;
 }
 

@@ -36,6 +36,7 @@ from sms_core.domain.phones import (
 from sms_core.domain.statuses import SmsStatus
 from sms_core.storage.database import Database
 from sms_core.storage.models import OrgUnit, SmsMessage
+from sms_core.storage.text_search import text_contains
 
 COUNT_CAP = 10_000  # beyond this the overview says "10,000+" and pages no further
 PAGE_SIZE = 50
@@ -153,7 +154,7 @@ def conditions(actor: Actor, f: OverviewFilter) -> list[ColumnElement[bool]]:
         return [false()]
     where: list[ColumnElement[bool]] = [SmsMessage.org_unit_id.in_(sorted(units))]
     if f.text.strip():
-        where.append(SmsMessage.text.ilike(contains_pattern(f.text.strip()), escape="\\"))
+        where.append(text_contains(SmsMessage.text, contains_pattern(f.text.strip())))
     if f.phone.strip():
         where.append(phone_condition(f.phone, f.region))
     start, end = f.sent_on_bounds()

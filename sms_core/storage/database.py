@@ -15,6 +15,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, Operati
 from sqlalchemy.orm import Session, sessionmaker
 
 from sms_core.domain.errors import DatabaseConfigError, DatabaseUnavailable
+from sms_core.storage.text_search import CASEFOLD_FUNCTION, unicode_casefold
 
 # PostgreSQL's default random_page_cost (4.0) prices random reads as on a spinning disk.  With
 # the messages in memory or on SSD, that makes the planner answer "one unit, text contains …,
@@ -118,3 +119,5 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+    # "Text contains" folds every letter's case, not only ASCII's (storage/text_search.py).
+    dbapi_connection.create_function(CASEFOLD_FUNCTION, 1, unicode_casefold, deterministic=True)

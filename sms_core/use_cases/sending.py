@@ -18,11 +18,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sms_core.config import DEFAULTS, Config
-from sms_core.domain.errors import Conflict, InvalidInput, NotFound
+from sms_core.domain.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from sms_core.domain.permissions import Actor, Permission
 from sms_core.domain.phones import InvalidPhoneNumber, parse_phone
 from sms_core.domain.segments import count_sms
 from sms_core.domain.senders import sender_problem
+from sms_core.domain.sms_text import validate_text
 from sms_core.domain.statuses import SmsStatus
 from sms_core.gateways.base import Gateway
 from sms_core.read_models.message_detail import MessageView, visible_message
@@ -32,8 +33,6 @@ from sms_core.storage.models import DispatchState, OrgUnit, SmsMessage, StatusEv
 from sms_core.use_cases.consent import check_consent, contact_numbers
 from sms_core.use_cases.settings import read_settings
 from sms_core.use_cases.submission import submit_message
-
-MAX_TEXT = 1000
 
 
 @dataclass(frozen=True)
@@ -60,23 +59,6 @@ class SendResult:
         return self.message.status in (SmsStatus.ACCEPTED, SmsStatus.RESENT, SmsStatus.RECEIVED, SmsStatus.UNKNOWN)
 
 
-_CONTROL = frozenset(chr(c) for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F])
-
-
-def validate_text(text: str | None) -> str:
-    if text is None or not text.strip():
-        raise InvalidInput("Write the SMS text.", field="text")
-    if len(text) > MAX_TEXT:
-        raise InvalidInput(f"The SMS text can have at most {MAX_TEXT} characters (it has {len(text)}).", field="text")
-    if hidden := sorted({f"U+{ord(ch):04X}" for ch in text if ch in _CONTROL}):
-        raise InvalidInput(
-            f"The SMS text contains invisible control characters ({', '.join(hidden)}) that a phone cannot show; "
-            "remove them (they often come with pasted text).",
-            field="text",
-        )
-    return text
-
-
 def send_sms(
     db: Database,
     actor: Actor,
@@ -97,6 +79,7 @@ def send_sms(
         raise InvalidInput("Choose the org. unit to send from.", field="org_unit")
     actor.require(Permission.SEND_SMS, unit_id)
     text = validate_text(text)
+    idempotency_key = _scoped_key(actor, idempotency_key)
     if idempotency_key and (earlier := _earlier_submission(db, actor, idempotency_key)):
         return SendResult(earlier, created=False)
     _require_gateway(gateway, submit)
@@ -123,8 +106,9 @@ def resend_sms(
     config: Config = DEFAULTS,
 ) -> SendResult:
     """Send a message again: same text, recipient, contact and unit; allowed once per message."""
+    actor.require(Permission.SEND_SMS)
     with db.session() as session:
-        original = visible_message(session, actor, message_id, Permission.SEND_SMS)
+        original = _resendable_original(session, actor, message_id)
         problem = resend_problem(actor, MessageView.of(original), already_resent=_resend_of(session, original.id))
         if problem:
             raise Conflict(problem)
@@ -154,6 +138,8 @@ def resend_problem(actor: Actor, message: MessageView, already_resent: int | Non
     """Why Resend SMS is not possible for this message, as the help text; None when it is."""
     if not actor.can(Permission.SEND_SMS):
         return "You do not have permission to send and resend SMS."
+    if not actor.can(Permission.VIEW_SMS):
+        return "You do not have permission to view SMS messages, so you cannot resend them."
     if message.org_unit_id not in actor.org_unit_ids:
         return "You are not associated with this message's org. unit."
     if not message.status.resendable:
@@ -275,6 +261,26 @@ def _finish(
         submit_message(db, message.id, gateway, region=region)
     with db.session() as session:
         return SendResult(MessageView.of(session.get(SmsMessage, message.id)), created=True)
+
+
+def _resendable_original(session: Session, actor: Actor, message_id: int) -> SmsMessage:
+    """A resend shows the original's text, number and status, so it needs the view permission
+    too; without it every message looks exactly as one that does not exist."""
+    try:
+        return visible_message(session, actor, message_id)
+    except PermissionDenied:
+        raise NotFound(f"There is no SMS message with id {message_id} that you can see.") from None
+
+
+MAX_KEY = 80  # an idempotency key as given; the column holds 100, with room for the scope in front
+
+
+def _scoped_key(actor: Actor, key: str | None) -> str | None:
+    """The key as stored: scoped to the user who sent, so another user's key (in any unit) is
+    simply a different key, never "already recorded".  The API will scope its keys the same way."""
+    if key and len(key) > MAX_KEY:
+        raise InvalidInput(f"The idempotency key can have at most {MAX_KEY} characters.", field="idempotency_key")
+    return f"user:{actor.id}:{key}" if key else None
 
 
 def _earlier_submission(db: Database, actor: Actor, key: str | None) -> MessageView | None:

@@ -2,7 +2,9 @@
 
 Anyone who may send SMS sees the active ones of the unit they send from (global ones and that
 unit's); only holders of "manage standard texts" create, edit and deactivate them — checked here,
-not only by hiding the page.  A text is deactivated rather than deleted, so what was offered
+not only by hiding the page.  A unit's text needs a manager associated with that unit; a text for
+all org. units changes what every unit offers, so it needs a manager associated with every org.
+unit (an administrator of one unit sees the global texts but cannot change them).  A text is deactivated rather than deleted, so what was offered
 yesterday can still be found.
 """
 
@@ -14,11 +16,11 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from sms_core.domain.errors import InvalidInput, NotFound
+from sms_core.domain.errors import InvalidInput, NotFound, PermissionDenied
 from sms_core.domain.permissions import Actor, Permission
+from sms_core.domain.sms_text import validate_text
 from sms_core.storage.database import Database
 from sms_core.storage.models import OrgUnit, StandardText, User, utcnow
-from sms_core.use_cases.sending import validate_text
 
 MAX_TITLE = 200
 ALL_UNITS = "All org. units"
@@ -69,8 +71,9 @@ def list_standard_texts(db: Database, actor: Actor, *, include_inactive: bool = 
 def create_standard_text(
     db: Database, actor: Actor, *, title: str, body: str, org_unit_id: int | None
 ) -> StandardTextView:
-    title, body = _checked(actor, title, body, org_unit_id)
     with db.session() as session:
+        _may_change(session, actor, org_unit_id)
+        title, body = _checked(title, body)
         row = StandardText(
             title=title,
             body=body,
@@ -87,9 +90,10 @@ def create_standard_text(
 def update_standard_text(
     db: Database, actor: Actor, text_id: int, *, title: str, body: str, org_unit_id: int | None
 ) -> StandardTextView:
-    title, body = _checked(actor, title, body, org_unit_id)
     with db.session() as session:
+        _may_change(session, actor, org_unit_id)
         row = _editable(session, actor, text_id)
+        title, body = _checked(title, body)
         row.title, row.body, row.org_unit_id = title, body, org_unit_id
         _touch(row, actor)
         session.flush()
@@ -114,9 +118,19 @@ def deactivate_standard_text(db: Database, actor: Actor, text_id: int) -> Standa
 # ---- the steps -------------------------------------------------------------------------
 
 
-def _checked(actor: Actor, title: str, body: str, org_unit_id: int | None) -> tuple[str, str]:
-    """Permission (in that unit, for a unit's text) first, then the fields, each at its field."""
+def _may_change(session: Session, actor: Actor, org_unit_id: int | None) -> None:
+    """A unit's text: a manager of that unit.  A text for all org. units: a manager associated
+    with every org. unit, since it is offered in units the manager does not belong to."""
     actor.require(Permission.MANAGE_STANDARD_TEXTS, org_unit_id)
+    if org_unit_id is None and not set(session.scalars(select(OrgUnit.id))) <= actor.org_unit_ids:
+        raise PermissionDenied(
+            f"Only a manager associated with every org. unit can change texts for {ALL_UNITS.lower()}; "
+            "choose one of your own units for this text."
+        )
+
+
+def _checked(title: str, body: str) -> tuple[str, str]:
+    """The fields, each refused at its own field."""
     title = (title or "").strip()
     if not title:
         raise InvalidInput("Give the standard text a title.", field="title")
@@ -132,6 +146,7 @@ def _editable(session: Session, actor: Actor, text_id: int) -> StandardText:
     row = session.get(StandardText, text_id)
     if row is None or (row.org_unit_id is not None and row.org_unit_id not in actor.org_unit_ids):
         raise NotFound("That standard text does not exist.")
+    _may_change(session, actor, row.org_unit_id)  # moving or switching off a text needs its present scope too
     return row
 
 

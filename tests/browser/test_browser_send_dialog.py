@@ -49,6 +49,22 @@ def test_browser_counter_agrees_with_python_on_every_shared_vector(live_app, pag
         box.fill(case["text"])
         expected = count_sms(case["text"], 147, 67).describe()
         assert counter.inner_text() == expected, case["name"]
+        counted = box.evaluate("(el, text) => el.closest('.sms-text-input').smsCount(text)", case["text"])
+        assert [counted[k] for k in ("characters", "units", "segments", "inCurrent", "unicode")] == [
+            case[k] for k in ("characters", "units", "segments", "characters_in_current", "unicode")
+        ], case["name"]
+
+
+def test_an_emoji_counts_twice_and_the_counter_says_why(live_app, page):
+    dialog = open_dialog(page, f"{live_app.url}/sms-messages")
+    box = dialog.get_by_test_id("sms-text")
+    box.click()
+    box.press_sequentially("Hei 😊", delay=0)
+    assert dialog.get_by_test_id("sms-counter").inner_text() == (
+        "6/67 characters in current SMS · 1 SMS · sent as Unicode because of 😊 · emoji count as 2 characters"
+    )
+    box.fill("😊" * 67)
+    assert dialog.get_by_test_id("sms-counter").inner_text().startswith("67/67 characters in current SMS · 2 SMS")
 
 
 def test_number_without_consent_is_warned_at_the_field_and_cannot_be_sent(live_app, page):

@@ -348,3 +348,15 @@ def test_from_config_and_protocol():
 def test_a_sendsms_url_that_is_not_http_is_a_configuration_error():
     with pytest.raises(ConfigurationError, match="KANNEL_SENDSMS_URL"):
         KannelGateway("127.0.0.1:13013/cgi-bin/sendsms", "u", "p")
+
+
+def test_1000_emoji_reach_the_smsc_whole_in_as_many_parts_as_counted(kannel):
+    """1000 emoji are 2000 UTF-16 code units: the 30 SMS ``count_sms`` counts, all of them sent."""
+    from sms_core.domain.segments import count_sms
+
+    text = "😊" * 1000
+    assert gateway_for(kannel).submit(sms(text, unicode=True)).outcome is SubmitOutcome.ACCEPTED
+    parts = kannel.wait_received(count_sms(text).segments, timeout=15)
+    assert len(parts) == count_sms(text).segments == 30
+    assert all(len(p.data) <= 134 for p in parts), "67 UTF-16 code units a part, as counted"
+    assert b"".join(p.data for p in parts).decode("utf-16-be") == text

@@ -104,3 +104,34 @@ def test_two_tabs_changing_a_setting_last_write_wins_with_an_audit_trail(demo_db
     assert get_settings(demo_db).sending_enabled == (trail[-1].new_value == "true")
     assert trail[-1].old_value == trail[0].new_value  # each write saw the one before it
     reliability.record("Concurrency", concurrent_setting_changes=len(threads), settings_audit_entries=len(trail))
+
+
+def test_send_without_view_cannot_resend_or_learn_of_a_message(demo_db, oslo_secret):
+    """A resend would hand back the original's text, number and status: it needs view too, and
+    without it a message of one's own unit looks exactly as one that does not exist."""
+    from sms_core.domain.permissions import Permission
+    from sms_core.domain.statuses import SmsStatus as S
+    from sms_core.storage.models import SmsMessage
+    from sms_core.use_cases.sending import resend_problem
+
+    with demo_db.session() as s:
+        s.query(RolePermission).filter_by(role="staff", permission="view_sms").delete()
+    sender = load_actor(demo_db, "staff")  # in Oslo, may send, may not view
+    assert sender.can(Permission.SEND_SMS) and not sender.can(Permission.VIEW_SMS)
+    with demo_db.session() as s:
+        before = s.scalar(select(func.count()).select_from(SmsMessage))
+        delivered = s.scalar(
+            select(SmsMessage.id).where(
+                SmsMessage.status == S.RECEIVED, SmsMessage.org_unit_id.in_(sender.org_unit_ids)
+            )
+        )
+    assert delivered is not None
+    answers = []
+    for message_id in (oslo_secret.id, delivered, 987_654_321):
+        with pytest.raises(NotFound) as refused:
+            resend_sms(demo_db, sender, message_id, gateway=accepting())
+        answers.append(refused.value.message.replace(str(message_id), "N"))
+    assert len(set(answers)) == 1 and "Oslo secret" not in answers[0] and "Received" not in answers[0]
+    with demo_db.session() as s:
+        assert s.scalar(select(func.count()).select_from(SmsMessage)) == before
+    assert "view" in resend_problem(sender, oslo_secret)

@@ -111,3 +111,15 @@ def test_send_and_show_as_json(database_url):
     assert invisible.returncode == 2 and "that you can see" in invisible.stderr
     bad = run_cli("send", "--user", "staff", "--to", "12", "--text", "x", database_url=database_url)
     assert bad.returncode == 2 and "too short" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_bytes_that_are_not_utf8_are_refused_with_a_sentence(tmp_path):
+    """``--text $'a\\xffb'``: the shell hands over the byte 0xFF, Python makes it U+DCFF."""
+    url = f"sqlite:///{tmp_path / 'sms.db'}"
+    assert run_cli("seed-demo", "--messages", "0", database_url=url).returncode == 0
+    environment = {**os.environ, "DATABASE_URL": url, "LC_ALL": "C.UTF-8"}
+    command = [sys.executable, "-m", "sms_core", "send", "--user", "staff", "--to", "+4741555123", "--text"]
+    result = subprocess.run([*command, b"a\xffb"], cwd=PROJECT_ROOT, env=environment, capture_output=True, timeout=120)
+    stderr = result.stderr.decode("utf-8", "replace")
+    assert result.returncode == 2, stderr
+    assert "--text contains bytes that are not valid UTF-8 text (U+DCFF)" in stderr and "Traceback" not in stderr

@@ -140,6 +140,18 @@ def test_text_contains_ignores_case_and_takes_wildcards_literally(world):
     assert len(world.ids(text="  ")) == 3  # only spaces: no filter
 
 
+def test_text_contains_folds_the_case_of_every_letter_not_only_ascii(world):
+    """On SQLite too (LIKE and lower() there fold ASCII only): Norwegian letters either way."""
+    lower = world.add(text="Møtet på Ærøy: ta med blåbær")
+    upper = world.add(text="MØTET PÅ ÆRØY: TA MED BLÅBÆR")
+    world.add(text="Motet pa Aeroy")
+    for typed in ("ø", "Ø", "æ", "Æ", "å", "Å", "møtet PÅ ærøY", "BLÅBÆR"):
+        assert sorted(world.ids(text=typed)) == sorted([lower, upper]), typed
+    assert world.ids(text="Å%") == [], "the user's % stays a literal character"
+    assert count_messages(world.db, world.staff, OverviewFilter(text="ø")).value == 2
+    assert "MØTET" in "".join(export_csv(world.db, world.staff, OverviewFilter(text="ø")))
+
+
 @pytest.mark.parametrize("typed", ["912 34", "+47 912 34 567", "0047 91234567", "(912) 34-567", "91234567"])
 def test_phone_digits_in_any_format_match_the_stored_number(world, typed):
     mine = world.add(phone="+4791234567")

@@ -125,6 +125,14 @@ def test_1000_characters_are_allowed(demo_db, staff):
     assert result.message.segments == 7
 
 
+def test_stored_segments_count_emoji_twice_as_the_network_bills_them(demo_db, staff):
+    """1000 emoji are 1000 characters (allowed) but 2000 UTF-16 code units: 30 Unicode SMS."""
+    gateway = accepting()
+    emoji = send_sms(demo_db, staff, text="😊" * 1000, phone=UNKNOWN_NUMBER, gateway=gateway)
+    assert emoji.message.segments == 30 and gateway.submitted[-1].unicode
+    assert send_sms(demo_db, staff, text="😊" * 67, phone=UNKNOWN_NUMBER, gateway=gateway).message.segments == 2
+
+
 def test_idempotency_key_makes_a_double_click_send_once(demo_db, staff):
     gateway = accepting()
     first = send_sms(demo_db, staff, text="once", phone=UNKNOWN_NUMBER, idempotency_key="k-1", gateway=gateway)
@@ -190,3 +198,21 @@ def test_messages_of_other_units_look_like_missing_ones(demo_db, staff):
     with demo_db.session() as s:
         assert s.scalar(select(func.count()).select_from(SmsMessage).where(SmsMessage.original_id == message.id)) == 0
         assert s.scalar(select(func.count()).select_from(StatusEvent).where(StatusEvent.message_id == message.id)) == 2
+
+
+def test_idempotency_keys_are_scoped_to_the_user_who_sends(demo_db, staff):
+    """Another user's key — of another unit or the same one — is a different key: their SMS is
+    sent, not answered with "already been recorded" or with the first user's message."""
+    gateway = accepting()
+    first = send_sms(demo_db, staff, text="mine", phone=UNKNOWN_NUMBER, idempotency_key="click-1", gateway=gateway)
+    for username in ("kari", "admin"):  # Trondheim only; and one who shares Oslo with staff
+        other = load_actor(demo_db, username)
+        theirs = send_sms(
+            demo_db, other, text="theirs", phone=UNKNOWN_NUMBER, idempotency_key="click-1", gateway=gateway
+        )
+        assert theirs.created and theirs.message.id != first.message.id and theirs.message.text == "theirs"
+    again = send_sms(demo_db, staff, text="mine", phone=UNKNOWN_NUMBER, idempotency_key="click-1", gateway=gateway)
+    assert not again.created and again.message.id == first.message.id
+    with pytest.raises(InvalidInput) as too_long:
+        send_sms(demo_db, staff, text="x", phone=UNKNOWN_NUMBER, idempotency_key="k" * 81, gateway=gateway)
+    assert too_long.value.field == "idempotency_key" and "at most 80 characters" in too_long.value.message

@@ -90,3 +90,27 @@ def test_bad_fields_are_refused_at_their_field(demo_db, title, body, field, word
     with pytest.raises(InvalidInput) as refused:
         create_standard_text(demo_db, load_actor(demo_db, "admin"), title=title, body=body, org_unit_id=None)
     assert refused.value.field == field and words in refused.value.message
+
+
+def test_texts_for_all_org_units_need_a_manager_of_every_unit(demo_db):
+    """An administrator of one unit sees the global texts but cannot rewrite, deactivate or create
+    them, nor move a text between one unit and all; one associated with every unit can."""
+    admin = load_actor(demo_db, "admin")  # associated with every demo unit
+    oslo = unit_id_by_code(demo_db, "OSL")
+    narrow = type(admin)(**{**admin.__dict__, "org_unit_ids": frozenset({oslo}), "current_org_unit_id": oslo})
+    shared = next(t for t in list_standard_texts(demo_db, narrow) if t.org_unit_id is None)
+    own = create_standard_text(demo_db, narrow, title="Oslo only", body="Hei fra Oslo", org_unit_id=oslo)
+    for attempt in (
+        lambda: update_standard_text(demo_db, narrow, shared.id, title="Mine now", body="Rewritten", org_unit_id=None),
+        lambda: update_standard_text(demo_db, narrow, shared.id, title="Mine now", body="Rewritten", org_unit_id=oslo),
+        lambda: deactivate_standard_text(demo_db, narrow, shared.id),
+        lambda: create_standard_text(demo_db, narrow, title="For all", body="Hello all", org_unit_id=None),
+        lambda: update_standard_text(demo_db, narrow, own.id, title="Oslo only", body="Hei", org_unit_id=None),
+    ):
+        with pytest.raises(PermissionDenied) as refused:
+            attempt()
+        assert "every org. unit" in refused.value.message
+    unchanged = next(t for t in list_standard_texts(demo_db, admin) if t.id == shared.id)
+    assert (unchanged.title, unchanged.body, unchanged.active) == (shared.title, shared.body, True)
+    assert "For all" not in titles(list_standard_texts(demo_db, admin))
+    assert deactivate_standard_text(demo_db, admin, shared.id).active is False

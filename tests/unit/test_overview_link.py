@@ -151,6 +151,18 @@ def test_a_last_day_before_the_first_filters_no_days():
     )
 
 
+def test_out_of_range_days_are_dropped_with_a_warning_each():
+    """The tester's ``?from=1900-01-01&to=1900-01-02``: both days were dropped without a word."""
+    link = read(**{"from": "1900-01-01", "to": "1900-01-02"})
+    assert link.filter == with_()
+    assert link.warnings == (
+        "“1900-01-01” in the link is outside the days the filter offers (2016-06-01 to 2036-06-01), "
+        "so the first day is not filtered.",
+        "“1900-01-02” in the link is outside the days the filter offers (2016-06-01 to 2036-06-01), "
+        "so the last day is not filtered.",
+    )
+
+
 def test_every_bad_value_gets_its_own_sentence_and_the_good_ones_are_used():
     link = read(status=["Nonsense", "Received"], unit="abc", resent="maybe", sort="sideways", contact="-1", page="x")
     assert link.filter == with_(statuses={S.RECEIVED})

@@ -10,8 +10,9 @@ VECTORS = load_vectors()
 @pytest.mark.parametrize("case", VECTORS, ids=[c["name"] for c in VECTORS])
 def test_shared_vector(case):
     result = count_sms(case["text"], 147, 67)
-    assert (result.characters, result.segments, result.characters_in_current, result.unicode) == (
+    assert (result.characters, result.units, result.segments, result.characters_in_current, result.unicode) == (
         case["characters"],
+        case["units"],
         case["segments"],
         case["characters_in_current"],
         case["unicode"],
@@ -49,3 +50,20 @@ def test_both_capacities_are_settings(monkeypatch):
 
 def test_counter_line_names_current_sms_and_total():
     assert count_sms("a" * 148, 147, 67).describe() == "1/147 characters in current SMS · 2 SMS messages"
+
+
+def test_unicode_is_counted_in_utf16_code_units_as_the_network_bills_it():
+    """An emoji outside the Basic Multilingual Plane is a surrogate pair: two of a Unicode SMS's 67."""
+    hei = count_sms("Hei 😊", 147, 67)
+    assert (hei.characters, hei.characters_in_current, hei.segments) == (5, 6, 1)
+    assert hei.describe() == (
+        "6/67 characters in current SMS · 1 SMS · sent as Unicode because of 😊 · emoji count as 2 characters"
+    )
+    assert count_sms("😊" * 67, 147, 67).segments == 2
+    assert count_sms("Привет", 147, 67).describe().endswith("because of П р и в е т"), "no note without emoji"
+
+
+def test_gsm_texts_are_unchanged_and_extension_characters_count_once():
+    """DESIGN.md's rule: one character each, although the network sends € [ ] { } ^ ~ \\ | as two septets."""
+    assert count_sms("€" * 147, 147, 67).segments == 1
+    assert count_sms("a" * 147, 147, 67).describe() == "147/147 characters in current SMS · 1 SMS"
