@@ -138,7 +138,13 @@ def kannel_port():
     ],
 )
 @pytest.mark.parametrize(
-    "command", [["send", "--user", "staff", "--to", "+4741555123", "--text", "x"], ["worker", "--once"], ["check-db"]]
+    "command",
+    [
+        ["send", "--user", "staff", "--to", "+4741555123", "--text", "x"],
+        ["worker", "--once"],
+        ["check-db"],
+        ["serve", "--port", "0"],
+    ],
 )
 def test_a_kannel_url_that_cannot_be_used_is_one_sentence_without_its_password(
     demo_base_db, database_url, kannel_port, url, sentence, command
