@@ -27,7 +27,7 @@ from sms_core.delivery.reports import ReportBatcher
 from sms_core.domain.statuses import SmsStatus
 from sms_core.gateways.base import DeliveryReportKind
 from sms_core.storage.database import Database
-from sms_core.storage.models import DispatchState, SmsMessage
+from sms_core.storage.models import DispatchState, SmsMessage, utcnow
 from sms_core.use_cases.message_lifecycle import DeliveryReport, apply_delivery_report
 
 CALLERS = 64  # concurrent webhook requests per worker
@@ -46,7 +46,7 @@ def make_messages(db: Database, unit_id: int, count: int, sent_before: datetime)
             segments=1,
             gateway="simulated",
             dispatch_state=DispatchState.SUBMITTED,
-            submitted_at=sent_before,
+            submitted_at=utcnow(),  # handed over now: reports for it count (SMS_REPORT_MAX_AGE), however old the seed
             dlr_token=secrets.token_hex(8),
             gateway_message_id=f"bench-{i}",
         )
@@ -69,7 +69,7 @@ def _worker_main(url: str, reports: list[tuple[int, str]], batched: bool, caller
     """One worker process: ``callers`` threads apply ``reports``, through the batcher or one by one."""
     db = Database(url)  # the default pool (5 + 10 overflow), as the worker process has
     batcher = ReportBatcher(db) if batched else None
-    apply_delivery_report(db, 0, "warm-up", DeliveryReportKind.DELIVERED)  # connect, prepare: unknown id, 404
+    apply_delivery_report(db, 0, "warm-up", DeliveryReportKind.DELIVERED)  # connect, prepare: unknown id, refused
     chunks = [reports[i::callers] for i in range(callers)]
     ready.wait()  # every process is connected and ready
     go.wait()

@@ -37,7 +37,7 @@ def bootstrap(
     """The runtime for ``config``, its gateway told where delivery reports are served: by this app
     (``app_address``/``app_port``) or, for ``worker``, by this stand-alone worker."""
     db = Database(config.database_url)
-    reports = ReportBatcher(db)
+    reports = ReportBatcher(db, config.report_deadline)
     try:
         gateway = build_gateway(config, report_url(config, app_address, app_port, worker), reports.sink)
     except BaseException:

@@ -9,14 +9,18 @@ CLI and the app can say it in one line.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from sms_core.domain.errors import ConfigurationError
 from sms_core.domain.phones import DEFAULT_REGION
 from sms_core.domain.segments import CHARS_PER_SMS, UNICODE_CHARS_PER_SMS
 from sms_core.domain.statuses import STATUS_CHECK_SECONDS
+
+REPORT_MAX_AGE = 7 * 24 * 3600.0  # how long after the status-check window a delivery report still counts
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'sms.db'}"
@@ -74,6 +78,7 @@ class Config:
     kannel_username: str = ""
     kannel_password: str = field(default="", repr=False)
     kannel_timeout: float = 10.0
+    report_max_age: float = REPORT_MAX_AGE  # seconds beyond the status-check window
     submit_lease: float = 60.0  # a message claimed longer ago than this was abandoned by a crash
     simulated_latency: float = 1.5
     simulated_rejected_share: float = 0.04
@@ -81,12 +86,60 @@ class Config:
     simulated_no_report_share: float = 0.04
     simulated_undelivered_share: float = 0.03
 
+    @property
+    def report_deadline(self) -> float:
+        """Seconds after submission until which a delivery report still counts: the status-check
+        window and the margin after it (a late "delivered" still makes a timed-out SMS Received)."""
+        return self.status_check_timeout + self.report_max_age
 
-def _url(name: str) -> str:
+
+_SECRET_QUERY = re.compile(r"([?&;][^=&#]*(?:pass|pwd|secret|token|key)[^=&#]*=)[^&#]*", re.IGNORECASE)
+_UNSAFE = re.compile(r"[\x00-\x20\x7f]")  # what http.client refuses in a request line
+
+
+def redact_url(url: str) -> str:
+    """``url`` fit to print: the password of ``user:password@`` and the values of query parameters
+    named like a secret (password, token, key …) become ``***``.  Never raises, whatever ``url``
+    is, since it is used to report URLs that could not be parsed."""
+    scheme, sep, rest = url.partition("://") if "://" in url.partition("?")[0] else ("", "", url)
+    end = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
+    head, tail = rest[:end], _SECRET_QUERY.sub(r"\1***", rest[end:])
+    userinfo, at, host = head.rpartition("@")
+    if at and ":" in userinfo:
+        head = f"{userinfo.partition(':')[0]}:***@{host}"
+    return f"{scheme}{sep}{head}{tail}"
+
+
+def check_http_url(name: str, url: str) -> str:
+    """``url`` if an HTTP client can use it as it is; otherwise ConfigurationError, in one sentence
+    that shows the URL redacted (a gateway URL often carries its password)."""
+    shown = redact_url(url)
+    if not url.lower().startswith(("http://", "https://")):
+        raise ConfigurationError(f"Environment variable {name} must be an http:// or https:// URL, not {shown!r}.")
+    if _UNSAFE.search(url):
+        raise ConfigurationError(
+            f"Environment variable {name} must not contain spaces or control characters "
+            f"(write a space as %20), as {shown!r} does."
+        )
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - reading it is the check
+    except ValueError:
+        raise ConfigurationError(
+            f"Environment variable {name} must have a port number from 0 to 65535 after the host, not {shown!r}."
+        ) from None
+    try:
+        parts.hostname.encode("idna")  # what connecting does with it: "kannel..local" fails there
+    except (AttributeError, UnicodeError):
+        raise ConfigurationError(
+            f"Environment variable {name} must name a valid host, as {shown!r} does not."
+        ) from None
+    return url
+
+
+def _url(name: str, default: str = "") -> str:
     raw = os.environ.get(name, "").strip()
-    if raw and not raw.lower().startswith(("http://", "https://")):
-        raise ConfigurationError(f"Environment variable {name} must be an http:// or https:// URL, not {raw!r}.")
-    return raw
+    return check_http_url(name, raw) if raw else default
 
 
 def load_config() -> Config:
@@ -104,10 +157,11 @@ def load_config() -> Config:
         webhook_port=_port("SMS_WEBHOOK_PORT", 8502),
         webhook_address=os.environ.get("SMS_WEBHOOK_ADDRESS", "").strip() or Config.webhook_address,
         public_webhook_url=_url("SMS_PUBLIC_WEBHOOK_URL"),
-        kannel_sendsms_url=os.environ.get("KANNEL_SENDSMS_URL", "").strip() or Config.kannel_sendsms_url,
+        kannel_sendsms_url=_url("KANNEL_SENDSMS_URL", Config.kannel_sendsms_url),
         kannel_username=os.environ.get("KANNEL_USERNAME", ""),
         kannel_password=os.environ.get("KANNEL_PASSWORD", ""),
         kannel_timeout=_float("KANNEL_TIMEOUT", 10.0),
+        report_max_age=_float("SMS_REPORT_MAX_AGE", REPORT_MAX_AGE),
         submit_lease=_float("SMS_SUBMIT_LEASE", 60.0),
         simulated_latency=_float("SMS_SIMULATED_LATENCY", 1.5),
         simulated_rejected_share=_float("SMS_SIMULATED_REJECTED_SHARE", 0.04),

@@ -23,11 +23,11 @@ from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from sms_core.config import Config
+from sms_core.config import Config, redact_url
 from sms_core.delivery.reports import ReportBatcher, handle_report
 from sms_core.gateways.base import Gateway
 
@@ -101,6 +101,8 @@ def limited(route: str, handler: Handler, methods: Sequence[str]) -> Callable[[R
             return await handler(request, await read_parameters(request))
         except Refused as refused:
             return answer(refused.text, refused.status, route)
+        except ClientDisconnect:  # gone before its body was read: nobody to answer, nothing to log
+            return answer("the request ended before its body", 400, route)
         except Exception:
             log.exception("%s %s could not be handled", request.method, request.url.path)
             return answer("internal error", 500, route)
@@ -163,7 +165,7 @@ def announce_report_url(gateway: Gateway, fix: str) -> threading.Thread | None:
     if not url.startswith(("http://", "https://")):
         log.info("Delivery reports: the %s gateway hands them over inside this process.", gateway.name)
         return None
-    log.info("Delivery reports: the %s gateway is told to call %s.", gateway.name, url)
+    log.info("Delivery reports: the %s gateway is told to call %s.", gateway.name, redact_url(url))
     return check_report_url(url, fix)
 
 
@@ -191,9 +193,10 @@ def check_report_url(url: str, fix: str, patience: float = 5.0) -> threading.Thr
         while (problem := report_url_problem(url)) and time.monotonic() < deadline:
             time.sleep(0.5)
         if problem:
-            log.warning("Delivery reports will not arrive: the gateway is told %s, but %s. %s", url, problem, fix)
+            shown = redact_url(url)
+            log.warning("Delivery reports will not arrive: the gateway is told %s, but %s. %s", shown, problem, fix)
         else:
-            log.info("Delivery reports: %s answers.", url)
+            log.info("Delivery reports: %s answers.", redact_url(url))
 
     thread = threading.Thread(target=check, name="sms-report-url-check", daemon=True)
     thread.start()

@@ -9,28 +9,42 @@ from __future__ import annotations
 
 import logging
 import queue
+import re
 import threading
 from collections.abc import Mapping
 from concurrent.futures import Future
 
+from sms_core.config import DEFAULTS
 from sms_core.domain.errors import SmsError
 from sms_core.gateways.base import DeliveryReportKind, Gateway
 from sms_core.storage.database import Database
-from sms_core.use_cases.message_lifecycle import DeliveryReport, ReportVerdict, apply_delivery_reports
+from sms_core.use_cases.message_lifecycle import (
+    LARGEST_ID,
+    NOT_OURS,
+    DeliveryReport,
+    ReportVerdict,
+    apply_delivery_reports,
+)
 
 log = logging.getLogger(__name__)
 _STOP = object()
+_ID = re.compile(r"[0-9]{1,19}")  # ASCII digits only: int() would also read "１" or " 7_0"
 
 
 class ReportBatcher:
     """Group commit for delivery reports: reports arriving together share one transaction.
 
     Each caller still waits for its own verdict, so the gateway is only told OK once the report
-    is stored; under light load a batch is a single report and nothing waits longer.
+    is stored; under light load a batch is a single report and nothing waits longer.  A batch
+    that fails is applied again report by report, so one report that cannot be stored fails
+    alone: a gateway does not retry a report answered 500, so the others would be lost.
+    ``max_age``: seconds after submission until which a message takes reports
+    (``Config.report_deadline``).
     """
 
-    def __init__(self, db: Database, max_batch: int = 500):
+    def __init__(self, db: Database, max_age: float = DEFAULTS.report_deadline, max_batch: int = 500):
         self.db = db
+        self.max_age = max_age
         self.max_batch = max_batch
         self._queue: queue.Queue = queue.Queue()
         self._thread = threading.Thread(target=self._run, name="sms-report-batcher", daemon=True)
@@ -70,26 +84,41 @@ class ReportBatcher:
                 return
 
     def _apply(self, batch: list[tuple[DeliveryReport, Future]]) -> None:
+        reports = [report for report, _ in batch]
         try:
-            verdicts = apply_delivery_reports(self.db, [report for report, _ in batch])
-        except SmsError as exc:  # database down: the gateway will retry later
-            verdicts = [ReportVerdict(503, exc.message)] * len(batch)
+            verdicts = apply_delivery_reports(self.db, reports, max_age=self.max_age)
         except Exception as exc:
-            log.exception("delivery reports could not be applied")
-            verdicts = [ReportVerdict(500, f"internal error: {type(exc).__name__}")] * len(batch)
-        for (_, future), verdict in zip(batch, verdicts, strict=False):
+            if len(reports) == 1:
+                verdicts = [_failed(exc)]
+            else:
+                log.warning("%d delivery reports failed together (%s); applying each alone", len(reports), exc)
+                verdicts = [self._apply_alone(report) for report in reports]
+        for (_, future), verdict in zip(batch, verdicts, strict=True):
             future.set_result(verdict)
+
+    def _apply_alone(self, report: DeliveryReport) -> ReportVerdict:
+        try:
+            return apply_delivery_reports(self.db, [report], max_age=self.max_age)[0]
+        except Exception as exc:
+            return _failed(exc)
+
+
+def _failed(exc: Exception) -> ReportVerdict:
+    if isinstance(exc, SmsError):  # database down: the gateway may retry later
+        return ReportVerdict(503, exc.message)
+    log.exception("a delivery report could not be applied", exc_info=exc)
+    return ReportVerdict(500, f"internal error: {type(exc).__name__}")
 
 
 def handle_report(params: Mapping[str, str], gateway: Gateway, batcher: ReportBatcher) -> ReportVerdict:
     """A delivery-report callback: ``id`` and ``token`` from our URL, the rest in the gateway's words."""
-    try:
-        message_id = int(params.get("id", ""))
-    except ValueError:
+    raw_id = params.get("id", "")
+    if not _ID.fullmatch(raw_id) or not 0 < int(raw_id) <= LARGEST_ID:
         return ReportVerdict(400, "missing or malformed id")
+    message_id = int(raw_id)
     token = params.get("token", "")
     if not token:
-        return ReportVerdict(403, "missing token")
+        return ReportVerdict(403, NOT_OURS)
     try:
         report = gateway.parse_report(params)
     except SmsError as exc:

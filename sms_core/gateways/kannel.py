@@ -41,9 +41,9 @@ from __future__ import annotations
 import http.client
 import socket
 from collections.abc import Mapping
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit
 
-from sms_core.config import Config
+from sms_core.config import Config, redact_url
 from sms_core.domain.errors import ConfigurationError
 from sms_core.gateways.base import (
     DeliveryReportKind,
@@ -88,8 +88,11 @@ class KannelGateway:
         self, sendsms_url: str, username: str, password: str, timeout: float = 10.0, report_url: str | None = None
     ):
         parts = urlsplit(sendsms_url)
-        if parts.scheme not in {"http", "https"} or not parts.hostname:
-            raise ConfigurationError(f"KANNEL_SENDSMS_URL={sendsms_url!r} is not an http:// or https:// URL.")
+        if parts.scheme not in {"http", "https"} or not parts.hostname or not _port_readable(parts):
+            shown = redact_url(sendsms_url)
+            raise ConfigurationError(
+                f"KANNEL_SENDSMS_URL={shown!r} is not an http:// or https:// URL with a port number."
+            )
         self.sendsms_url = sendsms_url
         self.username = username
         self.password = password
@@ -162,6 +165,13 @@ class KannelGateway:
             except OSError as exc:  # not handed over: no complete request reached Kannel
                 reason = _describe(exc, self.timeout)
                 return SubmitResult(SubmitOutcome.FAILED, f"Could not send to Kannel at {self._where}: {reason}")
+            except Exception as exc:  # refused before sending (http.client.InvalidURL, a host IDNA cannot
+                # encode): its message quotes the whole request, password and dlr-url token, so not shown
+                return SubmitResult(
+                    SubmitOutcome.FAILED,
+                    f"Could not send to Kannel at {self._where}: the request could not be made "
+                    f"({type(exc).__name__}); check KANNEL_SENDSMS_URL.",
+                )
             try:
                 response = connection.getresponse()
                 status, body = response.status, response.read().decode("utf-8", "replace").strip()
@@ -207,6 +217,8 @@ class KannelGateway:
             connection.getresponse().read()
         except (OSError, http.client.HTTPException) as exc:
             return f"Kannel at {self._where} does not answer: {_describe(exc, min(self.timeout, 5.0))}."
+        except Exception as exc:  # as in submit: the exception's own words may quote the URL
+            return f"Kannel at {self._where} cannot be asked ({type(exc).__name__}); check KANNEL_SENDSMS_URL."
         finally:
             connection.close()
         return None
@@ -214,6 +226,15 @@ class KannelGateway:
     def _connection(self, timeout: float | None = None) -> http.client.HTTPConnection:
         kind = http.client.HTTPSConnection if self._parts.scheme == "https" else http.client.HTTPConnection
         return kind(self._parts.hostname, self._parts.port, timeout=timeout or self.timeout)
+
+
+def _port_readable(parts: SplitResult) -> bool:
+    """False when the URL's port is not a number (reading it raises, later, wherever it is read)."""
+    try:
+        parts.port  # noqa: B018
+    except ValueError:
+        return False
+    return True
 
 
 def _describe(exc: BaseException, timeout: float) -> str:

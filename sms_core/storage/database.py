@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from sms_core.config import redact_url
 from sms_core.domain.errors import DatabaseConfigError, DatabaseUnavailable
 from sms_core.storage.text_search import CASEFOLD_FUNCTION, unicode_casefold
 
@@ -37,9 +38,9 @@ class Database:
     def __init__(self, url: str, **engine_options):
         try:
             self.url = make_url(url)
-        except ArgumentError:
+        except (ArgumentError, ValueError):  # ValueError: a port that is not a number
             raise DatabaseConfigError(
-                f"DATABASE_URL {url!r} is not a database URL. Use sqlite:///path/to/file.db or "
+                f"DATABASE_URL {redact_url(url)!r} is not a database URL: use sqlite:///path/to/file.db or "
                 "postgresql+psycopg://user@host:5432/dbname."
             ) from None
         backend = self.url.get_backend_name()
@@ -47,8 +48,8 @@ class Database:
             raise DatabaseConfigError(f"DATABASE_URL uses {backend!r}; only SQLite and PostgreSQL are supported.")
         if backend == "postgresql" and self.url.get_driver_name() != "psycopg":
             raise DatabaseConfigError(
-                f"DATABASE_URL uses the driver {self.url.get_driver_name()!r}, which is not installed. "
-                f"Write it as {self.url.set(drivername='postgresql+psycopg').render_as_string(hide_password=True)} "
+                f"DATABASE_URL uses the driver {self.url.get_driver_name()!r}, which is not installed: "
+                f"write it as {self.url.set(drivername='postgresql+psycopg').render_as_string(hide_password=True)} "
                 "(psycopg 3)."
             )
         if backend == "sqlite" and self.url.database not in (None, "", ":memory:"):

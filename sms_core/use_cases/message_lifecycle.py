@@ -6,12 +6,14 @@ status-check timeouts and recovery after a crash.  Every status change goes thro
 from __future__ import annotations
 
 import hmac
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from sms_core.config import DEFAULTS
 from sms_core.domain.statuses import SmsStatus, can_transition
 from sms_core.gateways.base import DeliveryReportKind, SubmitOutcome, SubmitResult
 from sms_core.storage.change_feed import mark_changed
@@ -19,6 +21,11 @@ from sms_core.storage.database import Database
 from sms_core.storage.models import DispatchState, SmsMessage, StatusEvent, utcnow
 
 OUTCOME_UNKNOWN = "Outcome unknown"
+LARGEST_ID = 2**63 - 1  # a message id beyond this cannot be in either database: refused before any query
+DETAIL_LENGTH = 500  # of a gateway's words kept as a message's error or in its history
+BUFFERED_EVENTS = 10  # "queued / accepted by the SMSC" lines kept per message; later ones are ignored
+_LINE_BREAKS = str.maketrans("\t\r\n", "   ")
+NOT_OURS = "unknown message or invalid token"  # the same for both, so an id's existence cannot be probed
 _REPORT_STATUS = {
     DeliveryReportKind.DELIVERED: SmsStatus.RECEIVED,
     DeliveryReportKind.UNDELIVERED: SmsStatus.SENDING_FAILED,
@@ -40,8 +47,17 @@ def transition(session: Session, message: SmsMessage, new: SmsStatus, source: st
     return True
 
 
+def gateway_words(text: str | None) -> str:
+    """A gateway's (or whoever calls our webhook's) words, fit to store and show: control
+    characters dropped (PostgreSQL refuses NUL in text), at most DETAIL_LENGTH characters."""
+    spaced = (text or "").translate(_LINE_BREAKS)
+    kept = "".join(ch for ch in spaced if unicodedata.category(ch) not in {"Cc", "Cs"}).strip()
+    return kept if len(kept) <= DETAIL_LENGTH else kept[: DETAIL_LENGTH - 1].rstrip() + "…"
+
+
 def record_submit_result(session: Session, message: SmsMessage, result: SubmitResult) -> None:
     """Turn what the gateway answered into the message's status (DESIGN.md: gateway outcomes)."""
+    result = SubmitResult(result.outcome, gateway_words(result.detail), result.gateway_message_id)
     message.gateway_error = None if result.outcome == SubmitOutcome.ACCEPTED else result.detail
     match result.outcome:
         case SubmitOutcome.ACCEPTED:
@@ -69,7 +85,7 @@ def record_late_acceptance(session: Session, message: SmsMessage, result: Submit
         return
     message.gateway_message_id = result.gateway_message_id
     accepted = SmsStatus.RESENT if message.resent else SmsStatus.ACCEPTED
-    detail = f"{result.detail.rstrip('.')} (this answer arrived after the delivery report)"
+    detail = f"{gateway_words(result.detail).rstrip('.')} (this answer arrived after the delivery report)"
     session.add(StatusEvent(message_id=message.id, status=accepted, at=utcnow(), source="gateway", detail=detail))
 
 
@@ -97,45 +113,54 @@ def apply_delivery_report(
     kind: DeliveryReportKind,
     detail: str = "",
     source: str = "delivery-report",
+    max_age: float = DEFAULTS.report_deadline,
 ) -> ReportVerdict:
-    return apply_delivery_reports(db, [DeliveryReport(message_id, token, kind, detail)], source)[0]
+    return apply_delivery_reports(db, [DeliveryReport(message_id, token, kind, detail)], source, max_age)[0]
 
 
 def apply_delivery_reports(
-    db: Database, reports: list[DeliveryReport], source: str = "delivery-report"
+    db: Database,
+    reports: list[DeliveryReport],
+    source: str = "delivery-report",
+    max_age: float = DEFAULTS.report_deadline,
 ) -> list[ReportVerdict]:
     """Apply reports in one transaction, each authenticated by its message's own token.
 
-    Forged tokens and unknown ids change nothing; a replayed or out-of-order report is
-    answered OK and ignored by the transition rules, so the gateway stops retrying it.
-    Rows are locked in id order, so concurrent batches cannot deadlock.
+    Forged tokens and unknown ids change nothing and are answered alike; a replayed or
+    out-of-order report is answered OK and ignored by the transition rules, so the gateway stops
+    retrying it.  A message sent more than ``max_age`` seconds ago takes no more reports: its
+    token may sit in the gateway's logs by then.  Rows are locked in id order, so concurrent
+    batches cannot deadlock.
     """
     with db.session() as session:
-        ids = sorted({r.message_id for r in reports})
+        ids = sorted({r.message_id for r in reports if 0 < r.message_id <= LARGEST_ID})
         locked = session.scalars(
             select(SmsMessage).where(SmsMessage.id.in_(ids)).order_by(SmsMessage.id).with_for_update()
         )
         messages = {m.id: m for m in locked}
-        return [_apply_report(session, messages.get(r.message_id), r, source) for r in reports]
+        oldest = utcnow() - timedelta(seconds=max_age)
+        return [_apply_report(session, messages.get(r.message_id), r, source, oldest) for r in reports]
 
 
-def _apply_report(session: Session, message: SmsMessage | None, report: DeliveryReport, source: str) -> ReportVerdict:
-    if message is None or not message.dlr_token:
-        return ReportVerdict(404, "unknown message")
-    if not hmac.compare_digest(message.dlr_token.encode(), (report.token or "").encode()):
-        return ReportVerdict(403, "invalid token")
+def _apply_report(
+    session: Session, message: SmsMessage | None, report: DeliveryReport, source: str, oldest: datetime
+) -> ReportVerdict:
+    if (
+        message is None
+        or not message.dlr_token
+        or not hmac.compare_digest(message.dlr_token.encode(), (report.token or "").encode())
+    ):
+        return ReportVerdict(403, NOT_OURS)
+    if (message.submitted_at or message.sent_on) < oldest:
+        return ReportVerdict(410, "this message is too old to take delivery reports")
+    report = DeliveryReport(report.message_id, report.token, report.kind, gateway_words(report.detail))
     new = _REPORT_STATUS.get(report.kind)
     if new is None:  # buffered / submitted to SMSC: worth a line in the history, no status change
-        if message.status.final:
+        detail = report.detail or "Buffered by the SMSC"
+        if message.status.final or not _worth_recording(session, message, detail, source):
             return ReportVerdict(200, "ignored")
         session.add(
-            StatusEvent(
-                message_id=message.id,
-                status=message.status,
-                at=utcnow(),
-                source=source,
-                detail=report.detail or "Buffered by the SMSC",
-            )
+            StatusEvent(message_id=message.id, status=message.status, at=utcnow(), source=source, detail=detail)
         )
         return ReportVerdict(200, "recorded")
     if not can_transition(message.status, new):
@@ -146,6 +171,20 @@ def _apply_report(session: Session, message: SmsMessage | None, report: Delivery
         message.gateway_error = report.detail or "Rejected by SMSC"
     transition(session, message, new, source, report.detail or None)
     return ReportVerdict(200, "applied", True)
+
+
+def _worth_recording(session: Session, message: SmsMessage, detail: str, source: str) -> bool:
+    """A buffered report adds a line unless it repeats the last one or the message has
+    BUFFERED_EVENTS of them already: a gateway (or someone with the token) sending them in a loop
+    must not grow a message's history without end."""
+    earlier = session.scalars(
+        select(StatusEvent.detail)
+        .where(StatusEvent.message_id == message.id, StatusEvent.source == source)
+        .where(StatusEvent.status == message.status)
+        .order_by(StatusEvent.id.desc())
+        .limit(BUFFERED_EVENTS)
+    ).all()
+    return len(earlier) < BUFFERED_EVENTS and (not earlier or earlier[0] != detail)
 
 
 def sweep_status_checks(db: Database, timeout_seconds: float, limit: int = 500) -> int:

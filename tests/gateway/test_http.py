@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import secrets
 import socket
+import time
 
 import pytest
 from sqlalchemy import insert, select
@@ -46,7 +47,12 @@ def servers(shared_db, tmp_path_factory):
         f"http://127.0.0.1:{app_port}/_stcore/health",
     )
     worker = SmsProcess(["worker"], env, logs / "worker.log", f"http://127.0.0.1:{worker_port}{REPORT_PATH}")
-    yield {"app": f"http://127.0.0.1:{app_port}", "worker": f"http://127.0.0.1:{worker_port}"}
+    yield {
+        "app": f"http://127.0.0.1:{app_port}",
+        "worker": f"http://127.0.0.1:{worker_port}",
+        "app log": app,
+        "worker log": worker,
+    }
     worker.stop()
     app.stop()
 
@@ -129,6 +135,52 @@ def test_limits_answer_4xx_and_the_server_keeps_serving(servers, shared_db, serv
     assert status_of(shared_db, message_id) is S.ACCEPTED, "no refused request applied the report"
     assert http_call(f"{base}{report}&type=delivered") == (200, "applied"), "still serving"
     assert status_of(shared_db, message_id) is S.RECEIVED
+
+
+@pytest.mark.parametrize("server", ["app", "worker"])
+def test_forged_requests_are_refused_alike_and_without_a_traceback(servers, shared_db, server):
+    base, process = servers[server], servers[f"{server} log"]
+    message_id, token = accepted_message(shared_db)
+    for forged in ["9223372036854775808", "99999999999999999999999", "-1", "abc", "%EF%BC%91"]:
+        assert http_call(f"{base}{REPORT_PATH}?id={forged}&token=x&type=delivered") == (400, "missing or malformed id")
+    wrong_token = http_call(f"{base}{REPORT_PATH}?id={message_id}&token=x&type=delivered")
+    unknown_id = http_call(f"{base}{REPORT_PATH}?id={message_id + 10_000}&token={token}&type=delivered")
+    assert wrong_token == unknown_id and wrong_token[0] == 403, "no way to tell an existing id from an unknown one"
+    head = f"POST {REPORT_PATH}?id={message_id}&token={token} HTTP/1.1\r\nHost: x\r\n"
+    assert raw_request(base, f"{head}Content-Length: 99999999999999999999\r\n\r\n".encode()) in (400, 413)
+    assert raw_request(base, f"{head}Content-Length: {200 * 1024 * 1024}\r\n\r\n".encode(), b"x" * 65536) == 413
+    assert http_call(f"{base}{REPORT_PATH}?id={message_id}&token={token}&type=delivered") == (200, "applied")
+    assert status_of(shared_db, message_id) is S.RECEIVED
+    assert "Traceback" not in process.log()
+
+
+@pytest.mark.parametrize("server", ["app", "worker"])
+def test_a_caller_that_hangs_up_before_its_body_is_read_leaves_no_traceback(servers, shared_db, server):
+    base, process = servers[server], servers[f"{server} log"]
+    message_id, token = accepted_message(shared_db)
+    head = f"POST {REPORT_PATH}?id={message_id}&token={token} HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", int(base.rsplit(":", 1)[1])), timeout=10) as gone:
+        gone.sendall(f"{head}type=".encode())  # and then the caller hangs up
+    time.sleep(0.5)
+    assert http_call(f"{base}{REPORT_PATH}?id={message_id}&token={token}&type=delivered") == (200, "applied")
+    assert "Traceback" not in process.log() and "could not be handled" not in process.log()
+
+
+def test_a_callback_url_with_credentials_is_logged_without_them(shared_db, tmp_path):
+    secret, dead, port = "s3cretpw", *free_ports(2)
+    env = environment(
+        DATABASE_URL=shared_db.url.render_as_string(hide_password=False),
+        SMS_GATEWAY="kannel",
+        SMS_PUBLIC_WEBHOOK_URL=f"http://hook:{secret}@127.0.0.1:{dead}/api/dlr?key={secret}",
+        SMS_WEBHOOK_PORT=str(port),
+    )
+    process = SmsProcess(["worker"], env, tmp_path / "log", f"http://127.0.0.1:{port}{REPORT_PATH}")
+    try:
+        warning = process.wait_for_line("Delivery reports will not arrive")
+    finally:
+        process.stop()
+    assert warning and f"http://hook:***@127.0.0.1:{dead}/api/dlr?key=***" in warning, process.log()
+    assert secret not in process.log()
 
 
 @pytest.mark.parametrize("command", ["serve", "worker"])

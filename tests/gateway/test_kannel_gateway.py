@@ -360,3 +360,21 @@ def test_1000_emoji_reach_the_smsc_whole_in_as_many_parts_as_counted(kannel):
     assert len(parts) == count_sms(text).segments == 30
     assert all(len(p.data) <= 134 for p in parts), "67 UTF-16 code units a part, as counted"
     assert b"".join(p.data for p in parts).decode("utf-16-be") == text
+
+
+@pytest.mark.parametrize("path_and_host", ["127.0.0.1:{port}/cgi bin/sendsms", "kannel..local:{port}/cgi-bin/sendsms"])
+def test_a_request_that_cannot_be_made_fails_without_quoting_it(silent_endpoint, path_and_host):
+    """http.client refuses a space in the path, IDNA an empty host label; their words quote the
+    request, password and dlr-url token included, so submit says its own and never raises."""
+    port = silent_endpoint.url.split(":")[2].split("/")[0]
+    gateway = KannelGateway(f"http://{path_and_host.format(port=port)}", "u", "s3cretpw", timeout=1)
+    result = gateway.submit(sms(callback_url="http://app/api/dlr?id=42&token=t0ken"))
+    assert result.outcome is SubmitOutcome.FAILED and "check KANNEL_SENDSMS_URL" in result.detail
+    assert "s3cretpw" not in result.detail and "t0ken" not in result.detail
+    assert "s3cretpw" not in (gateway.problem() or "")
+
+
+def test_a_sendsms_url_with_a_port_that_is_not_a_number_is_a_configuration_error_without_the_password():
+    with pytest.raises(ConfigurationError, match="KANNEL_SENDSMS_URL") as refused:
+        KannelGateway("http://u:s3cretpw@127.0.0.1:abc/cgi-bin/sendsms?password=s3cretpw", "u", "p")
+    assert "s3cretpw" not in refused.value.message

@@ -1,6 +1,7 @@
 """The SMS settings page with AppTest: who may open it, the on/off switch, senders validated as
 they are typed."""
 
+import pytest
 from sqlalchemy import select
 from test_app_shell import open_page, run_as
 
@@ -79,3 +80,26 @@ def test_a_sender_is_validated_as_it_is_typed_and_saved(app_env):
         assert s.get(OrgUnit, osl).sms_sender == "OsloHelse"  # the invalid one was never saved
     assert at.text_input(key=f"sender_{tos}").value == "+4791500300"
     assert any("now sends as +4791500300" in m.value for m in at.success)
+
+
+SECRET = "s3cretpw"
+
+
+def shown_text(at) -> str:
+    """Every sentence the page shows, in one string."""
+    parts = [e.value for kind in (at.error, at.warning, at.success, at.caption, at.markdown, at.title) for e in kind]
+    return " ".join([*map(str, parts), *(f"{m.label} {m.value}" for m in at.metric)])
+
+
+@pytest.fixture
+def kannel_with_credentials(monkeypatch):
+    monkeypatch.setenv("SMS_GATEWAY", "kannel")
+    monkeypatch.setenv("KANNEL_PASSWORD", SECRET)
+    monkeypatch.setenv("KANNEL_SENDSMS_URL", f"http://kannel:{SECRET}@127.0.0.1:1/cgi-bin/sendsms?password={SECRET}")
+
+
+def test_the_gateway_status_never_shows_a_password(kannel_with_credentials, app_env):
+    at = open_settings()
+    assert not at.exception
+    assert "does not answer" in shown_text(at) and "127.0.0.1:1" in shown_text(at)
+    assert SECRET not in shown_text(at)

@@ -123,3 +123,64 @@ def test_bytes_that_are_not_utf8_are_refused_with_a_sentence(tmp_path):
     stderr = result.stderr.decode("utf-8", "replace")
     assert result.returncode == 2, stderr
     assert "--text contains bytes that are not valid UTF-8 text (U+DCFF)" in stderr and "Traceback" not in stderr
+
+
+SECRET = "s3cretpw"
+
+
+@pytest.fixture
+def kannel_port():
+    """Something listening where Kannel would be, so a request gets as far as being written."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    yield listener.getsockname()[1]
+    listener.close()
+
+
+@pytest.mark.parametrize(
+    "url, sentence",
+    [
+        ("http://127.0.0.1:{port}/cgi bin/sendsms", "must not contain spaces or control characters"),
+        ("http://kannel:" + SECRET + "@127.0.0.1:abc/cgi-bin/sendsms", "must have a port number"),
+        ("http://kannel..local:{port}/cgi-bin/sendsms?password=" + SECRET, "must name a valid host"),
+        ("ftp://kannel:" + SECRET + "@127.0.0.1/sendsms", "must be an http:// or https:// URL"),
+    ],
+)
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["send", "--user", "staff", "--to", "+4741555123", "--text", "x"],
+        ["worker", "--once"],
+        ["check-db"],
+        ["serve", "--port", "0"],
+    ],
+)
+def test_a_kannel_url_that_cannot_be_used_is_one_sentence_without_its_password(
+    demo_base_db, database_url, kannel_port, url, sentence, command
+):
+    settings = {"SMS_GATEWAY": "kannel", "KANNEL_USERNAME": "kannel", "KANNEL_PASSWORD": SECRET}
+    result = run_cli(*command, database_url=database_url, KANNEL_SENDSMS_URL=url.format(port=kannel_port), **settings)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert sentence in result.stderr and result.stderr.startswith(
+        "error: KANNEL_SENDSMS_URL".replace("KANNEL", "Environment variable KANNEL")[:7]
+    )
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert SECRET not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg://sms:" + SECRET + "@127.0.0.1:abc/sms",
+        "sms:" + SECRET + "@127.0.0.1/sms",
+        "postgresql+psycopg://sms:" + SECRET + "@127.0.0.1:1/sms",
+    ],
+)
+def test_a_database_url_that_cannot_be_used_is_one_sentence_without_its_password(url):
+    result = run_cli("check-db", database_url=url)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+    assert "Traceback" not in result.stderr and SECRET not in result.stdout + result.stderr

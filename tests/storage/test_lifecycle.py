@@ -23,6 +23,9 @@ from sms_core.storage.change_feed import ChangeWatcher
 from sms_core.storage.models import DispatchState, SmsMessage, utcnow
 from sms_core.use_cases.accounts import load_actor
 from sms_core.use_cases.message_lifecycle import (
+    BUFFERED_EVENTS,
+    DETAIL_LENGTH,
+    NOT_OURS,
     OUTCOME_UNKNOWN,
     apply_delivery_report,
     recover_interrupted,
@@ -66,7 +69,7 @@ def test_buffered_report_is_recorded_without_changing_the_status(demo_db, staff)
 def test_forged_unknown_and_replayed_reports_change_nothing(demo_db, staff):
     message, token = accepted(demo_db, staff)
     assert apply_delivery_report(demo_db, message.id, token + "x", K.DELIVERED).http_status == 403
-    assert apply_delivery_report(demo_db, 999_999, token, K.DELIVERED).http_status == 404
+    assert apply_delivery_report(demo_db, 999_999, token, K.DELIVERED).http_status == 403
     assert get_message(demo_db, staff, message.id).status is S.ACCEPTED
     apply_delivery_report(demo_db, message.id, token, K.UNDELIVERED)
     replay = apply_delivery_report(demo_db, message.id, token, K.UNDELIVERED)
@@ -172,8 +175,8 @@ def test_webhook_over_http(demo_db, staff):
             return exc.code, exc.read().decode()
 
     try:
-        assert call(f"id={message.id}&token=forged&type=delivered") == (403, "invalid token")
-        assert call(f"id=0&token={token}&type=delivered") == (404, "unknown message")
+        assert call(f"id={message.id}&token=forged&type=delivered") == (403, "unknown message or invalid token")
+        assert call(f"id=0&token={token}&type=delivered")[0] == 400
         assert call(f"id={message.id}&token={token}&type=99")[0] == 400
         assert call(f"id=abc&token={token}&type=delivered")[0] == 400
         assert get_message(demo_db, staff, message.id).status is S.ACCEPTED
@@ -251,3 +254,52 @@ def test_a_report_that_outruns_the_gateways_answer_keeps_both_in_the_history(dem
     assert "after the delivery report" in detail.history[-1].detail
     with demo_db.session() as s:
         assert s.get(SmsMessage, sent.id).gateway_message_id, "the gateway's id is kept"
+
+
+def test_buffered_reports_add_a_line_only_when_it_differs_and_at_most_a_few(demo_db, staff):
+    message, token = accepted(demo_db, staff)
+    verdicts = [apply_delivery_report(demo_db, message.id, token, K.BUFFERED, "ACK/").text for _ in range(3)]
+    assert verdicts == ["recorded", "ignored", "ignored"]
+    for i in range(2 * BUFFERED_EVENTS):
+        apply_delivery_report(demo_db, message.id, token, K.BUFFERED, f"Queued {i}")
+    history = get_message_detail(demo_db, staff, message.id).history
+    assert [h.status for h in history].count(S.ACCEPTED) == 1 + BUFFERED_EVENTS  # the acceptance, then the cap
+    assert apply_delivery_report(demo_db, message.id, token, K.DELIVERED).changed, "a final report still counts"
+
+
+def test_the_gateways_words_are_cleaned_and_bounded(demo_db, staff):
+    message, token = accepted(demo_db, staff)
+    answer = "absent\x00 subscriber\x1b[31m\u0085" + "x" * (2 * 1024 * 1024)
+    assert apply_delivery_report(demo_db, message.id, token, K.UNDELIVERED, answer).changed  # a NUL: no 500
+    stored = get_message(demo_db, staff, message.id).gateway_error
+    assert stored.startswith("absent subscriber[31mx") and stored.endswith("…") and len(stored) == DETAIL_LENGTH
+    assert get_message_detail(demo_db, staff, message.id).history[-1].detail == stored
+
+
+def test_an_unknown_id_and_a_wrong_token_are_answered_alike(demo_db, staff):
+    message, token = accepted(demo_db, staff)
+    wrong_token = apply_delivery_report(demo_db, message.id, "forged", K.DELIVERED)
+    unknown_id = apply_delivery_report(demo_db, message.id + 1000, token, K.DELIVERED)
+    assert (wrong_token.http_status, wrong_token.text) == (unknown_id.http_status, unknown_id.text) == (403, NOT_OURS)
+
+
+def test_reports_long_after_the_status_check_window_are_refused(demo_db, staff):
+    config = Config()
+    message, token = accepted(demo_db, staff)
+    late, _ = accepted(demo_db, staff)
+    with demo_db.session() as s:
+        s.execute(
+            update(SmsMessage)
+            .where(SmsMessage.id == message.id)
+            .values(submitted_at=utcnow() - timedelta(seconds=config.report_deadline + 60))
+        )
+        s.execute(  # a day after its status check timed out: still within the margin
+            update(SmsMessage).where(SmsMessage.id == late.id).values(submitted_at=utcnow() - timedelta(days=1))
+        )
+    sweep_status_checks(demo_db, timeout_seconds=config.status_check_timeout)
+    with demo_db.session() as s:
+        late_token = s.get(SmsMessage, late.id).dlr_token
+    assert apply_delivery_report(demo_db, message.id, token, K.DELIVERED).http_status == 410
+    assert get_message(demo_db, staff, message.id).status is S.STATUS_CHECK_TIMEOUT
+    assert apply_delivery_report(demo_db, late.id, late_token, K.DELIVERED).changed
+    assert get_message(demo_db, staff, late.id).status is S.RECEIVED
