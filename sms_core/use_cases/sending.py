@@ -52,8 +52,11 @@ class SendResult:
                 return f"The SMS to {m.phone_display} is recorded and waiting to be handed to the gateway."
             case SmsStatus.REJECTED | SmsStatus.SENDING_FAILED:
                 return f"The SMS was not sent: {m.status.label.lower()} – {m.gateway_error or m.status.explanation}"
-            case _:
-                return f"The SMS was not sent: {m.status.explanation} {m.status.next_step}"
+            case _:  # a pre-send check refused it; some explanations say "not sent" themselves
+                reason = m.status.explanation
+                if not reason.startswith("The SMS was not sent"):
+                    reason = f"The SMS was not sent: {reason}"
+                return f"{reason} {m.status.next_step}"
 
     @property
     def ok(self) -> bool:
