@@ -22,7 +22,6 @@ from sms_core.domain.errors import Conflict, InvalidInput, NotFound
 from sms_core.domain.permissions import Actor, Permission
 from sms_core.domain.phones import InvalidPhoneNumber, parse_phone
 from sms_core.domain.segments import count_sms
-from sms_core.domain.senders import sender_problem
 from sms_core.domain.statuses import SmsStatus
 from sms_core.gateways.base import Gateway
 from sms_core.read_models.message_detail import MessageView, visible_message
@@ -30,7 +29,7 @@ from sms_core.storage.change_feed import mark_changed
 from sms_core.storage.database import Database
 from sms_core.storage.models import DispatchState, OrgUnit, SmsMessage, StatusEvent, utcnow
 from sms_core.use_cases.consent import check_consent, contact_numbers
-from sms_core.use_cases.settings import read_settings
+from sms_core.use_cases.readiness import unit_refusal
 from sms_core.use_cases.submission import submit_message
 
 MAX_TEXT = 1000
@@ -201,10 +200,9 @@ def _pre_send_status(
     session: Session, unit: OrgUnit, number: str | None, contact_id: int | None, region: str
 ) -> tuple[SmsStatus | None, int | None, str | None]:
     """DESIGN.md's checks, in order: (refusal status or None, contact the number belongs to, detail)."""
-    if not read_settings(session).sending_enabled:
-        return SmsStatus.SENDING_NOT_ALLOWED, contact_id, None
-    if problem := sender_problem(unit.sms_sender, unit.representative_name, region):
-        return SmsStatus.INVALID_REPRESENTATIVE, contact_id, problem
+    refusal, detail = unit_refusal(session, unit, region)
+    if refusal is not None:
+        return refusal, contact_id, detail
     if not number:
         return SmsStatus.PHONE_NOT_ENTERED, contact_id, None
     consent = check_consent(session, number, contact_id)
