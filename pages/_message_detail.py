@@ -40,10 +40,13 @@ def _resend(message_id: int) -> None:
     try:
         result = resend_sms(database(), current_actor(), message_id, gateway=runtime().gateway, config=runtime().config)
     except SmsError as exc:
-        flash("toast", exc.message, icon=":material/error:", place=TABLE_PLACE)
+        flash("error", plain(exc.message), icon=":material/error:", place=TABLE_PLACE)
         return
-    icon = ":material/check_circle:" if result.ok else ":material/error:"
-    flash("toast", result.summary, icon=icon, place=TABLE_PLACE)
+    # Above the table, in full and once: a toast would cut a long refusal and cover the controls.
+    if result.ok:
+        flash("success", plain(result.summary), icon=":material/check_circle:", place=TABLE_PLACE)
+    else:
+        flash("error", plain(result.summary), icon=":material/error:", place=TABLE_PLACE)
     state = overview_state()
     state.focus = None
     state.refresh = True  # the new row now, not at the next change notice

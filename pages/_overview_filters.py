@@ -31,7 +31,6 @@ from pages._overview_state import (
     TEXT,
     TO,
     UNIT,
-    WIDTHS,
     overview_state,
 )
 from pages._shared import runtime
@@ -151,33 +150,67 @@ def _prepare_unit_filter(actor: Actor, names: dict[str, str]) -> dict[str, str]:
 # ---- the widgets ---------------------------------------------------------------------------
 
 
+# Each filter is as wide as the value it shows needs (a whole date, a number as the table shows it,
+# with the clear button beside it); the row wraps on a narrow screen rather than cutting them.
+FILTER_WIDTHS = {TEXT: 280, PHONE: 190, FROM: 180, TO: 180, STATUS: 240, UNIT: 210, RESENT: 110}
+
+
 def draw_filters(actor: Actor, unit_names: dict[str, str]) -> DeltaGenerator:
-    """The filter widgets, in a row over the table's columns (``unit_names``: the user's units by
-    id); returns the date cell, where a contradiction between the two dates is shown."""
+    """The filter widgets, in a row above the table (``unit_names``: the user's units by id);
+    returns the place under them where a contradiction between the two dates is shown."""
     units = _prepare_unit_filter(actor, unit_names)
-    cells = st.columns(list(WIDTHS.values()), vertical_alignment="bottom")
-    cells[0].text_input("Text", key=TEXT, persist_state="session", type="search", live="400ms", placeholder="Contains…")
-    cells[1].text_input("Phone", key=PHONE, persist_state="session", type="search", live="400ms", placeholder="Digits…")
-    first, last = cells[2].columns(2)
-    earliest, latest = offered_days()
-    for cell, label, key in ((first, "Sent from", FROM), (last, "Sent to", TO)):
-        cell.date_input(
-            label,
-            value=None,
-            min_value=earliest,
-            max_value=latest,
-            key=key,
+    w = FILTER_WIDTHS
+    with st.container(horizontal=True, vertical_alignment="bottom"):
+        st.text_input(
+            "Text",
+            key=TEXT,
             persist_state="session",
-            format="YYYY-MM-DD",
+            type="search",
+            live="400ms",
+            placeholder="Contains…",
+            width=w[TEXT],
         )
-    cells[3].multiselect(
-        "SMS status", list(STATUS_LABELS), key=STATUS, persist_state="session", placeholder="All statuses"
-    )
-    cells[4].selectbox("Org. unit", list(units), key=UNIT, format_func=units.__getitem__, persist_state="session")
-    cells[5].selectbox(
-        "Resent", list(RESENT_CHOICES), key=RESENT, format_func=RESENT_CHOICES.__getitem__, persist_state="session"
-    )
-    return cells[2]
+        st.text_input(
+            "Phone",
+            key=PHONE,
+            persist_state="session",
+            type="search",
+            live="400ms",
+            placeholder="Digits…",
+            width=w[PHONE],
+        )
+        earliest, latest = offered_days()
+        for label, key in (("Sent from", FROM), ("Sent to", TO)):
+            st.date_input(
+                label,
+                value=None,
+                min_value=earliest,
+                max_value=latest,
+                key=key,
+                persist_state="session",
+                format="YYYY-MM-DD",
+                width=w[key],
+            )
+        st.multiselect(
+            "SMS status",
+            list(STATUS_LABELS),
+            key=STATUS,
+            persist_state="session",
+            placeholder="All statuses",
+            width=w[STATUS],
+        )
+        st.selectbox(
+            "Org. unit", list(units), key=UNIT, format_func=units.__getitem__, persist_state="session", width=w[UNIT]
+        )
+        st.selectbox(
+            "Resent",
+            list(RESENT_CHOICES),
+            key=RESENT,
+            format_func=RESENT_CHOICES.__getitem__,
+            persist_state="session",
+            width=w[RESENT],
+        )
+    return st.container()
 
 
 def sort_select() -> None:

@@ -27,8 +27,10 @@ PAGE = "ov_page"  # the pager
 SEND, EXPORT, REFRESH, RESEND = "ov_send", "ov_export", "ov_refresh_button", "ov_resend"
 SHOW_ORIGINAL, SHOW_RESEND, BACK, HISTORY = "ov_show_original", "ov_show_resend", "ov_back", "ov_history"
 TABLE_PLACE = "overview table"  # where the table's messages (a resend's outcome) are shown
-# Relative widths of the table's columns; the filters above use the same, so each sits over its column.
-WIDTHS = {"Text": 4.2, "Phone": 2.2, "Sent on": 4, "SMS status": 3.4, "Org. unit": 3, "Resent": 1.8}
+# The table's column widths in pixels (the grid stretches them to its width): Text is the widest,
+# a message is read there; Resent is a narrow mark at the far right, as the article says.
+WIDTHS = {"Text": 300, "Phone": 125, "Sent on": 130, "SMS status": 170, "Org. unit": 125, "Resent": 60}
+SORT_BY_HEADER = "ov_sort_by_header"  # a header the user clicked: the Sort by it asks for, for the next run
 
 
 @dataclass

@@ -17,27 +17,54 @@ import streamlit as st
 from pages._flash import show_flash
 from pages._message_detail import current_detail, draw_detail, refresh, resend_button
 from pages._overview_filters import publish
-from pages._overview_state import PAGE, REFRESH, TABLE_PLACE, WIDTHS, Shown, overview_state
+from pages._overview_state import PAGE, REFRESH, SORT, SORT_BY_HEADER, TABLE_PLACE, WIDTHS, Shown, overview_state
 from pages._shared import database, runtime, show_refusal
 from sms_core.domain.errors import SmsError
 from sms_core.domain.permissions import Actor
-from sms_core.read_models.overview import OverviewFilter, OverviewRow, count_messages, list_messages, visible_units
+from sms_core.read_models.overview import (
+    OverviewFilter,
+    OverviewRow,
+    Sort,
+    count_messages,
+    list_messages,
+    visible_units,
+)
 from sms_core.storage.database import Database
 
 LIVE_SECONDS = 1  # how often the table asks whether anything changed
+ORDER_HELP = "Click the header to sort every matching message by this column (as Sort by does)."
 COLUMNS = {
-    "Text": st.column_config.TextColumn("Text", width=int(WIDTHS["Text"] * 45)),
-    "Phone": st.column_config.TextColumn("Phone", width=int(WIDTHS["Phone"] * 45)),
-    "Sent on": st.column_config.DatetimeColumn("Sent on", format="YYYY-MM-DD HH:mm", width=int(WIDTHS["Sent on"] * 45)),
-    "SMS status": st.column_config.TextColumn("SMS status", width=int(WIDTHS["SMS status"] * 45)),
-    "Org. unit": st.column_config.TextColumn("Org. unit", width=int(WIDTHS["Org. unit"] * 45)),
-    "Resent": st.column_config.CheckboxColumn("Resent", width="small", help="A resend of an earlier SMS"),
+    "Text": st.column_config.TextColumn("Text", width=WIDTHS["Text"]),
+    "Phone": st.column_config.TextColumn("Phone", width=WIDTHS["Phone"]),
+    "Sent on": st.column_config.DatetimeColumn(
+        "Sent on", format="YYYY-MM-DD HH:mm", width=WIDTHS["Sent on"], help=ORDER_HELP
+    ),
+    "SMS status": st.column_config.TextColumn("SMS status", width=WIDTHS["SMS status"], help=ORDER_HELP),
+    "Org. unit": st.column_config.TextColumn("Org. unit", width=WIDTHS["Org. unit"]),
+    "Resent": st.column_config.TextColumn(
+        "Resent", width=WIDTHS["Resent"], alignment="center", help="✓: a resend of an earlier SMS"
+    ),
 }
+RESENT_MARK = "✓"
+# A header click orders every match in the database: (first order, the other) for each column.
+HEADER_SORTS = {
+    "Sent on": (Sort.SENT_ON_DESC, Sort.SENT_ON_ASC),
+    "SMS status": (Sort.STATUS_ASC, Sort.STATUS_DESC),
+}
+# The grid's own toolbar would search and download only the rows of this page: not offered (the
+# filters search, and Export CSV downloads, every match).  Streamlit has no option for it.
+HIDE_PAGE_ONLY_TOOLS = """<style>
+[class*="st-key-ov_table_"] [data-testid="stElementToolbarButton"]:has(button[aria-label="Search"]),
+[class*="st-key-ov_table_"] [data-testid="stElementToolbarButton"]:has(button[aria-label="Download as CSV"])
+{ display: none; }
+</style>"""
 
 
 @st.fragment(run_every=LIVE_SECONDS)
 def live_table(actor: Actor, f: OverviewFilter, zone: str) -> None:
     """Toolbar, table, pages and the selected message; reruns by itself to follow changes."""
+    if st.session_state.pop(SORT_BY_HEADER, False):
+        st.rerun()  # the whole page: Sort by, the filter and the table follow the header clicked
     db = database()
     show_flash(TABLE_PLACE)
     try:
@@ -107,7 +134,7 @@ def table_frame(rows: list[OverviewRow], zone: str) -> pd.DataFrame:
             "Sent on": pd.to_datetime([r.sent_on for r in rows], utc=True).tz_convert(zone),
             "SMS status": [r.status.label for r in rows],
             "Org. unit": [r.org_unit_name for r in rows],
-            "Resent": [r.resent for r in rows],
+            "Resent": [RESENT_MARK if r.resent else "" for r in rows],
         }
     )
 
@@ -117,19 +144,36 @@ def draw_table(shown: Shown, zone: str) -> None:
     position, and so do the user's scroll and column widths."""
     state = overview_state()
     position = shown.position(state.selected)
+    st.html(HIDE_PAGE_ONLY_TOOLS)
     st.dataframe(
         table_frame(shown.rows, zone),
         key=state.table_key,
         hide_index=True,
         column_config=COLUMNS,
-        on_select="rerun",
-        selection_mode="single-row",
+        on_select=lambda: header_clicked(state.table_key),
+        # Selecting a column keeps the grid from sorting only the loaded rows; header_clicked
+        # sorts them all instead.
+        selection_mode=["single-row", "single-column"],
         height=min(38 + 35 * max(len(shown.rows), 1), 640),
         selection_default={"selection": {"rows": [position]}} if position is not None else None,
         placeholder="",
     )
     if not shown.rows:
         st.info("No messages match the filters.", icon=":material/filter_alt_off:")
+
+
+def header_clicked(key: str) -> None:
+    """A header was clicked (it selects its column): Sent on and SMS status order every match,
+    as Sort by does; the table is drawn afresh, with no column marked and the same row selected."""
+    columns = st.session_state[key]["selection"]["columns"]
+    if not columns:
+        return  # a row was selected: sync_selection reads it
+    overview_state().table += 1
+    orders = HEADER_SORTS.get(columns[0])
+    if orders is not None:
+        current = st.session_state.get(SORT, Sort.SENT_ON_DESC)
+        st.session_state[SORT] = orders[1] if current == orders[0] else orders[0]
+        st.session_state[SORT_BY_HEADER] = True
 
 
 def draw_pager(shown: Shown) -> None:

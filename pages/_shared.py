@@ -41,10 +41,19 @@ _MARKDOWN_SPECIALS = str.maketrans({c: f"\\{c}" for c in "\\`*_{}[]()<>#!|~$&"})
 _LINE_START = re.compile(r"^([ \t]*)([-+=]|\d+\.)", re.MULTILINE)  # act only where a line starts (lists, rules)
 
 
+# What Streamlit turns into an icon, an emoji or a link even when its characters are escaped: it finds
+# them in the text after Markdown is read (":material/home:", ":smile:", "https://…", "www.…",
+# "a@b.no").  An invisible word joiner (U+2060) at the point shown breaks each pattern.
+WORD_JOINER = "\u2060"
+_AUTO_MARKUP = re.compile(r"(?<=:)(?=[^\s:]+:)|(?<=[A-Za-z])(?=://)|(?<=\bwww)(?=\.)|(?<=@)(?=[\w-])", re.IGNORECASE)
+
+
 def plain(text: str) -> str:
     """Text that was typed or stored — a message, a name, a link's value — shown as written where
     Streamlit reads Markdown (markdown, captions, headings, alerts, toasts, labels, tooltips), so it
-    can neither format nor link: Markdown and HTML characters escaped, line breaks kept."""
+    can neither format, link nor become an icon: Markdown and HTML characters escaped, shortcodes
+    and bare links broken by an invisible word joiner, line breaks kept."""
+    text = _AUTO_MARKUP.sub(WORD_JOINER, text)
     lines = text.replace("\r\n", "\n").replace("\r", "\n").translate(_MARKDOWN_SPECIALS)
     return _LINE_START.sub(_escape_line_start, lines).replace("\n", "  \n")
 

@@ -23,12 +23,13 @@ from streamlit.errors import StreamlitAPIException
 
 from pages._flash import flash
 from pages._send_dialog_fields import PhoneChoice, phone_field, standard_texts_button
-from pages._shared import current_actor, database, runtime
+from pages._shared import current_actor, database, plain, runtime
 from pages.sms_text_input import set_sms_text, sms_text_input
 from sms_core.domain.errors import SmsError
 from sms_core.domain.permissions import Actor, Permission
 from sms_core.domain.phones import InvalidPhoneNumber, PhoneProblem
 from sms_core.storage.database import Database
+from sms_core.use_cases.readiness import send_readiness
 from sms_core.use_cases.sending import send_sms
 
 log = logging.getLogger(__name__)
@@ -64,10 +65,13 @@ def send_sms_dialog(contact_id: int | None = None) -> None:
         st.error(f"You do not have permission to {Permission.SEND_SMS.label}.", icon=":material/block:")
         return
     db = database()
+    _warn_if_not_ready(db, actor)
     phone = phone_field(db, actor, contact_id)
     phone_errors = st.container()
     standard_texts_button(db, actor, TEXT_KEY)
-    text = sms_text_input(TEXT_KEY, label="SMS text", placeholder="Write the SMS here")
+    text = sms_text_input(
+        TEXT_KEY, label="SMS text *", placeholder="Required: write the SMS here (at most 1000 characters)"
+    )
     text_errors = st.container()
     composed = Composed(phone.e164, text, contact_id)
     errors = _errors_for(composed)
@@ -89,6 +93,17 @@ def send_sms_dialog(contact_id: int | None = None) -> None:
     if sending:
         _send(db, actor, *sending)
     _show_outcome()
+
+
+def _warn_if_not_ready(db: Database, actor: Actor) -> None:
+    """Say as the dialog opens what would stop any SMS from this unit (sending off, an invalid
+    representative); Send stays possible, and records the attempt with that status."""
+    try:
+        problem = send_readiness(db, actor, config=runtime().config)
+    except SmsError:  # the database is down: Send will say so, and the text is kept meanwhile
+        return
+    if problem:
+        st.warning(plain(problem), icon=":material/warning:")
 
 
 # ---- sending -----------------------------------------------------------------------------

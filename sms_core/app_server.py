@@ -64,5 +64,8 @@ def serve(port: int = 8501, address: str = "0.0.0.0") -> None:
             "browser.gatherUsageStats": False,
             "server.fileWatcherType": "none",
             "client.toolbarMode": "minimal",
+            # A script's uncaught error shows visitors Streamlit's plain sentence, not a traceback
+            # with server paths and values; the log keeps the whole traceback.
+            "client.showErrorDetails": "none",
         }
     )

@@ -34,6 +34,7 @@ from sms_core.domain.phones import (
     parse_phone,
 )
 from sms_core.domain.statuses import SmsStatus
+from sms_core.read_models.spreadsheet import phone_cell, spreadsheet_safe
 from sms_core.storage.database import Database
 from sms_core.storage.models import OrgUnit, SmsMessage
 from sms_core.storage.text_search import text_contains
@@ -281,7 +282,9 @@ def _csv_chunks(db: Database, statement: Select, zone: ZoneInfo) -> Iterator[str
 
 def _csv_row(row: OverviewRow, zone: ZoneInfo) -> tuple:
     sent_on = row.sent_on.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
-    return (row.text, row.phone_display, sent_on, row.status.label, row.org_unit_name, "yes" if row.resent else "no")
+    cells = (row.text, sent_on, row.status.label, row.org_unit_name, "yes" if row.resent else "no")
+    text, *rest = (spreadsheet_safe(cell) for cell in cells)
+    return (text, phone_cell(row.phone_display), *rest)
 
 
 def _csv_lines(rows) -> str:

@@ -22,7 +22,6 @@ from sms_core.domain.errors import Conflict, InvalidInput, NotFound, PermissionD
 from sms_core.domain.permissions import Actor, Permission
 from sms_core.domain.phones import InvalidPhoneNumber, parse_phone
 from sms_core.domain.segments import count_sms
-from sms_core.domain.senders import sender_problem
 from sms_core.domain.sms_text import validate_text
 from sms_core.domain.statuses import SmsStatus
 from sms_core.gateways.base import Gateway
@@ -31,7 +30,7 @@ from sms_core.storage.change_feed import mark_changed
 from sms_core.storage.database import Database
 from sms_core.storage.models import DispatchState, OrgUnit, SmsMessage, StatusEvent, utcnow
 from sms_core.use_cases.consent import check_consent, contact_numbers
-from sms_core.use_cases.settings import read_settings
+from sms_core.use_cases.readiness import unit_refusal
 from sms_core.use_cases.submission import submit_message
 
 
@@ -51,8 +50,11 @@ class SendResult:
                 return f"The SMS to {m.phone_display} is recorded and waiting to be handed to the gateway."
             case SmsStatus.REJECTED | SmsStatus.SENDING_FAILED:
                 return f"The SMS was not sent: {m.status.label.lower()} – {m.gateway_error or m.status.explanation}"
-            case _:
-                return f"The SMS was not sent: {m.status.explanation} {m.status.next_step}"
+            case _:  # a pre-send check refused it; some explanations say "not sent" themselves
+                reason = m.status.explanation
+                if not reason.startswith("The SMS was not sent"):
+                    reason = f"The SMS was not sent: {reason}"
+                return f"{reason} {m.status.next_step}"
 
     @property
     def ok(self) -> bool:
@@ -184,10 +186,9 @@ def _pre_send_status(
     session: Session, unit: OrgUnit, number: str | None, contact_id: int | None, region: str
 ) -> tuple[SmsStatus | None, int | None, str | None]:
     """DESIGN.md's checks, in order: (refusal status or None, contact the number belongs to, detail)."""
-    if not read_settings(session).sending_enabled:
-        return SmsStatus.SENDING_NOT_ALLOWED, contact_id, None
-    if problem := sender_problem(unit.sms_sender, unit.representative_name, region):
-        return SmsStatus.INVALID_REPRESENTATIVE, contact_id, problem
+    refusal, detail = unit_refusal(session, unit, region)
+    if refusal is not None:
+        return refusal, contact_id, detail
     if not number:
         return SmsStatus.PHONE_NOT_ENTERED, contact_id, None
     consent = check_consent(session, number, contact_id)

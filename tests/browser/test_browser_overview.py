@@ -106,9 +106,9 @@ def test_resend_a_failed_message_and_not_a_received_one(live_app, page):
         "() => ![...document.querySelectorAll('button')].find(b => b.innerText.includes('Resend SMS'))?.disabled"
     )
     resend.click()
-    page.get_by_test_id("stToast").first.wait_for()
+    page.get_by_test_id("stAlertContentSuccess").first.wait_for()
     rows = wait_for_rows(page, lambda rows: len(rows) == 2)  # no Refresh pressed
-    assert sorted(r["resent"] for r in rows) == ["false", "true"]
+    assert sorted(r["resent"] for r in rows) == ["", "✓"]
 
     page.goto(f"{live_app.url}/sms-messages?text=Flow+two%3A+arrived")
     wait_for_rows(page, lambda rows: len(rows) == 1 and rows[0]["status"] == "Received")
