@@ -1,10 +1,6 @@
 """The overview's Export CSV as the page hands it out: no cell a spreadsheet would evaluate as a
 formula, whatever was stored, while phone numbers read as the table shows them."""
 
-import csv
-import io
-
-from streamlit.runtime.media_file_manager import MediaFileManager
 from test_overview_page import add_message, overview
 
 from sms_core.domain.phones import format_international
@@ -24,22 +20,7 @@ FORMULAS = [  # as the tester planted them, and every start OWASP names
 UNIT_NAME = "=cmd|' /C calc'!A0"
 
 
-def exported(at, made: dict) -> list[list[str]]:
-    button = at.download_button[0]
-    assert button.label == "Export CSV"
-    data = made[button.proto.deferred_file_id]()
-    return list(csv.reader(io.StringIO(data.read().decode("utf-8-sig"), newline="")))
-
-
-def test_the_export_holds_no_formula_but_readable_phone_numbers(app_env, monkeypatch):
-    made: dict[str, object] = {}  # deferred file id → the callable Streamlit runs on the click
-    add_deferred = MediaFileManager.add_deferred
-
-    def remember(manager, data, *args, **kwargs):
-        made[file_id := add_deferred(manager, data, *args, **kwargs)] = data
-        return file_id
-
-    monkeypatch.setattr(MediaFileManager, "add_deferred", remember)
+def test_the_export_holds_no_formula_but_readable_phone_numbers(app_env, exported_csv):
     with app_env.session() as s:
         s.get(OrgUnit, unit_id_by_code(app_env, "OSL")).name = UNIT_NAME
     for text in FORMULAS:
@@ -47,7 +28,7 @@ def test_the_export_holds_no_formula_but_readable_phone_numbers(app_env, monkeyp
     with app_env.session() as s:
         s.get(SmsMessage, add_message(app_env, "No number", S.PHONE_NOT_ENTERED)).phone = None
 
-    rows = exported(overview(), made)
+    rows = exported_csv(overview())
     header, body = rows[0], rows[1:]
     cells = [dict(zip(header, row, strict=True)) for row in body]
     assert {"'" + t for t in FORMULAS} <= {c["Text"] for c in cells}  # neutralised, still readable

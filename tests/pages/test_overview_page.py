@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import event
-from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 from test_app_shell import APP, open_page
 
@@ -224,20 +223,8 @@ def test_details_show_the_status_history(app_env, monkeypatch):
     assert list(history["SMS status"]) == ["Unknown", "Accepted"] and sent.message.status is S.ACCEPTED
 
 
-def test_export_holds_every_matching_row(app_env, monkeypatch):
-    made: dict[str, object] = {}  # deferred file id → the callable Streamlit runs on the click
-    add_deferred = MediaFileManager.add_deferred
-
-    def remember(manager, data, *args, **kwargs):
-        made[file_id := add_deferred(manager, data, *args, **kwargs)] = data
-        return file_id
-
-    monkeypatch.setattr(MediaFileManager, "add_deferred", remember)
-    at = overview(unit="all", status="Received")
-    button = at.download_button[0]
-    assert button.label == "Export CSV"
-    data = made[button.proto.deferred_file_id]()
-    rows = list(csv.reader(io.StringIO(data.read().decode("utf-8-sig"))))
+def test_export_holds_every_matching_row(app_env, exported_csv):
+    rows = exported_csv(overview(unit="all", status="Received"))
     staff = load_actor(app_env, "staff")
     f = OverviewFilter(statuses={S.RECEIVED})
     expected = list(csv.reader(io.StringIO("".join(export_csv(app_env, staff, f)))))
