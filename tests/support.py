@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from sqlalchemy import insert
 
 from sms_core import config as config_module
 from sms_core.app_server import app_runtime
@@ -24,7 +26,10 @@ from sms_core.config import PROJECT_ROOT
 from sms_core.delivery.http import REPORT_PATH, http_app
 from sms_core.delivery.reports import ReportBatcher
 from sms_core.demo.seed import seed_demo
+from sms_core.domain.statuses import SmsStatus
 from sms_core.gateways.simulated import OutcomeMix, SimulatedGateway
+from sms_core.storage.models import DispatchState, SmsMessage, utcnow
+from sms_core.use_cases.accounts import load_actor
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -222,6 +227,30 @@ def environment(**settings: str) -> dict[str, str]:
     """This machine's environment without any of the app's own settings, plus ``settings``."""
     own = ("SMS_", "KANNEL_", "DATABASE_URL")
     return {**{k: v for k, v in os.environ.items() if not k.startswith(own)}, **settings}
+
+
+def accepted_messages(db, count: int, text: str = "report me") -> list[tuple[int, str]]:
+    """``count`` messages of staff's unit as the gateway accepted them, waiting for their
+    delivery reports: (id, token) each.  Inserted in bulk, since the reports are what is tested."""
+    staff, now = load_actor(db, "staff"), utcnow()
+    rows = [
+        dict(
+            text=text,
+            phone="+4741555123",
+            org_unit_id=staff.current_org_unit_id,
+            sent_on=now,
+            status=SmsStatus.ACCEPTED,
+            segments=1,
+            dispatch_state=DispatchState.SUBMITTED,
+            submitted_at=now,
+            dlr_token=secrets.token_urlsafe(12),
+            updated_at=now,
+        )
+        for _ in range(count)
+    ]
+    with db.session() as s:
+        ids = s.scalars(insert(SmsMessage).returning(SmsMessage.id, sort_by_parameter_order=True), rows).all()
+    return [(message_id, row["dlr_token"]) for message_id, row in zip(ids, rows, strict=True)]
 
 
 def app_on(url: str, monkeypatch):

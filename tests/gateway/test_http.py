@@ -5,13 +5,12 @@ applies a report, and a callback URL nobody answers is said at start-up in one l
 
 from __future__ import annotations
 
-import secrets
 import socket
 import time
 
 import pytest
-from sqlalchemy import insert, select
-from support import SmsProcess, environment, free_ports, http_call
+from sqlalchemy import select
+from support import SmsProcess, accepted_messages, environment, free_ports, http_call
 
 from sms_core.config import Config
 from sms_core.delivery.http import MAX_BODY, MAX_VALUE, REPORT_PATH, report_url
@@ -19,8 +18,7 @@ from sms_core.demo.seed import seed_demo
 from sms_core.domain.statuses import SmsStatus as S
 from sms_core.storage.database import Database
 from sms_core.storage.migrate import migrate
-from sms_core.storage.models import DispatchState, SmsMessage, utcnow
-from sms_core.use_cases.accounts import load_actor
+from sms_core.storage.models import SmsMessage
 
 
 @pytest.fixture(scope="module")
@@ -57,26 +55,6 @@ def servers(shared_db, tmp_path_factory):
     app.stop()
 
 
-def accepted_message(db) -> tuple[int, str]:
-    """A message the gateway accepted, waiting for its delivery report: (id, token)."""
-    staff = load_actor(db, "staff")
-    now, token = utcnow(), secrets.token_urlsafe(12)
-    row = dict(
-        text="report me",
-        phone="+4741555123",
-        org_unit_id=staff.current_org_unit_id,
-        sent_on=now,
-        status=S.ACCEPTED,
-        segments=1,
-        dispatch_state=DispatchState.SUBMITTED,
-        submitted_at=now,
-        dlr_token=token,
-        updated_at=now,
-    )
-    with db.session() as s:
-        return s.execute(insert(SmsMessage).returning(SmsMessage.id), [row]).scalar_one(), token
-
-
 def status_of(db, message_id: int) -> S:
     with db.session() as s:
         return s.scalar(select(SmsMessage.status).where(SmsMessage.id == message_id))
@@ -84,7 +62,7 @@ def status_of(db, message_id: int) -> S:
 
 @pytest.mark.parametrize("server", ["app", "worker"])
 def test_a_report_over_http_moves_the_message(servers, shared_db, server):
-    message_id, token = accepted_message(shared_db)
+    message_id, token = accepted_messages(shared_db, 1)[0]
     base = f"{servers[server]}{REPORT_PATH}?id={message_id}&token={token}"
     assert http_call(f"{base}&type=buffered") == (200, "recorded")
     assert status_of(shared_db, message_id) is S.ACCEPTED
@@ -95,7 +73,7 @@ def test_a_report_over_http_moves_the_message(servers, shared_db, server):
 
 @pytest.mark.parametrize("server", ["app", "worker"])
 def test_head_never_applies_a_report(servers, shared_db, server):
-    message_id, token = accepted_message(shared_db)
+    message_id, token = accepted_messages(shared_db, 1)[0]
     url = f"{servers[server]}{REPORT_PATH}?id={message_id}&token={token}&type=delivered"
     assert http_call(url, "HEAD")[0] == 405
     assert status_of(shared_db, message_id) is S.ACCEPTED
@@ -119,7 +97,7 @@ def raw_request(base: str, head: bytes, body: bytes = b"") -> int:
 @pytest.mark.parametrize("server", ["app", "worker"])
 def test_limits_answer_4xx_and_the_server_keeps_serving(servers, shared_db, server):
     base = servers[server]
-    message_id, token = accepted_message(shared_db)
+    message_id, token = accepted_messages(shared_db, 1)[0]
     report = f"{REPORT_PATH}?id={message_id}&token={token}"
     huge = b"answer=" + b"x" * (MAX_BODY + 10)
     assert http_call(f"{base}{report}", "POST", huge)[0] == 413
@@ -140,7 +118,7 @@ def test_limits_answer_4xx_and_the_server_keeps_serving(servers, shared_db, serv
 @pytest.mark.parametrize("server", ["app", "worker"])
 def test_forged_requests_are_refused_alike_and_without_a_traceback(servers, shared_db, server):
     base, process = servers[server], servers[f"{server} log"]
-    message_id, token = accepted_message(shared_db)
+    message_id, token = accepted_messages(shared_db, 1)[0]
     for forged in ["9223372036854775808", "99999999999999999999999", "-1", "abc", "%EF%BC%91"]:
         assert http_call(f"{base}{REPORT_PATH}?id={forged}&token=x&type=delivered") == (400, "missing or malformed id")
     wrong_token = http_call(f"{base}{REPORT_PATH}?id={message_id}&token=x&type=delivered")
@@ -157,7 +135,7 @@ def test_forged_requests_are_refused_alike_and_without_a_traceback(servers, shar
 @pytest.mark.parametrize("server", ["app", "worker"])
 def test_a_caller_that_hangs_up_before_its_body_is_read_leaves_no_traceback(servers, shared_db, server):
     base, process = servers[server], servers[f"{server} log"]
-    message_id, token = accepted_message(shared_db)
+    message_id, token = accepted_messages(shared_db, 1)[0]
     head = f"POST {REPORT_PATH}?id={message_id}&token={token} HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n"
     with socket.create_connection(("127.0.0.1", int(base.rsplit(":", 1)[1])), timeout=10) as gone:
         gone.sendall(f"{head}type=".encode())  # and then the caller hangs up
