@@ -1,4 +1,4 @@
-"""SMS settings for administrators: the on/off switches, each unit's SMS sender, the gateway's health.
+"""SMS settings for administrators: the settings by section, each unit's SMS sender, the gateway's health.
 
 Changes go through ``sms_core`` (which checks the permission and keeps the audit trail); the
 sender fields are validated as they are typed, in a fragment so typing reruns only that part.
@@ -12,26 +12,14 @@ import streamlit as st
 
 from pages._flash import flash, show_flash
 from pages._links import overview_link
+from pages._settings_values import show_setting_values, when
 from pages._shared import current_actor, database, plain, runtime, show_refusal
 from sms_core.domain.errors import SmsError
 from sms_core.domain.permissions import Actor, Permission
 from sms_core.domain.statuses import PENDING
 from sms_core.read_models.overview import OverviewFilter
 from sms_core.use_cases.org_units import UnitSender, configuration_problem, list_unit_senders, update_unit_sender
-from sms_core.use_cases.settings import (
-    SENDING_ENABLED,
-    SettingState,
-    change_setting,
-    gateway_status,
-    recent_setting_changes,
-    setting_states,
-)
-
-SWITCHES_PLACE = "settings switches"
-
-
-def _when(at: datetime) -> str:
-    return f"{at:%d %b %Y %H:%M} UTC"
+from sms_core.use_cases.settings import gateway_status
 
 
 def _ago(at: datetime) -> str:
@@ -42,56 +30,6 @@ def _ago(at: datetime) -> str:
             n = seconds // size
             return f"{n} {unit}{'s' if n > 1 else ''} ago"
     return "Just now"
-
-
-def _on_off(value: bool | None) -> str:
-    return "–" if value is None else ("On" if value else "Off")
-
-
-def _changed_by(state: SettingState) -> str:
-    if state.updated_by is None or state.updated_at is None:
-        return "Not changed since installation."
-    return f"Last changed by {state.updated_by} on {_when(state.updated_at)}."
-
-
-def _switch(actor: Actor, key: str) -> None:
-    """on_change of a switch: only a real click writes, never a rerun of a stale page."""
-    try:
-        change_setting(database(), actor, key, st.session_state[f"setting_{key}"])
-    except SmsError as exc:
-        flash("error", exc.message, icon=":material/block:", place=SWITCHES_PLACE)
-
-
-def show_switches(actor: Actor) -> None:
-    st.subheader("Sending")
-    show_flash(SWITCHES_PLACE)
-    for state in setting_states(database(), actor):
-        widget = f"setting_{state.key}"
-        st.session_state[widget] = state.value  # what is stored, also when someone else changed it
-        st.toggle(state.label, key=widget, help=state.help, on_change=_switch, args=(actor, state.key))
-        st.caption(plain(_changed_by(state)))
-        if state.key == SENDING_ENABLED and not state.value:
-            st.warning(
-                "SMS sending is off: nothing goes to the gateway, and every new attempt is recorded "
-                "as “Sending SMS is not allowed”.",
-                icon=":material/pause_circle:",
-            )
-    with st.expander("History of changes"):
-        changes = recent_setting_changes(database(), actor)
-        rows = [
-            {
-                "Changed": _when(c.changed_at),
-                "By": c.changed_by or "(installation)",
-                "Setting": c.label,
-                "From": _on_off(c.old_value),
-                "To": _on_off(c.new_value),
-            }
-            for c in changes
-        ]
-        if rows:
-            st.dataframe(rows, hide_index=True)
-        else:
-            st.caption("No changes yet.")
 
 
 def sender_place(unit_id: int) -> str:
@@ -174,7 +112,7 @@ def show_gateway(actor: Actor) -> None:
         "Last delivery report",
         _ago(reported) if reported else "None yet",
         border=True,
-        help=_when(reported) if reported else "No delivery report has arrived for your units.",
+        help=when(reported) if reported else "No delivery report has arrived for your units.",
     )
     pending = [s.label for s in sorted(PENDING)]
     waiting.metric(
@@ -197,7 +135,7 @@ def show_gateway(actor: Actor) -> None:
 actor = current_actor()
 st.title("SMS settings")
 try:
-    show_switches(actor)
+    show_setting_values(actor)
 except SmsError as exc:
     show_refusal(exc)
     st.stop()

@@ -15,58 +15,63 @@ from sqlalchemy.orm import Session
 
 from sms_core.domain.errors import InvalidInput, SmsError
 from sms_core.domain.permissions import Actor, Permission
+from sms_core.domain.setting_definitions import (
+    BY_KEY,
+    DEFINITIONS,
+    REQUIRE_CONSENT_FOR_UNKNOWN,
+    SENDING_ENABLED,
+    SettingDefinition,
+)
 from sms_core.domain.statuses import PENDING
 from sms_core.gateways.base import Gateway
 from sms_core.storage.database import Database
 from sms_core.storage.models import Setting, SettingChange, SmsMessage, StatusEvent, User, utcnow
 
-SENDING_ENABLED = "sms_sending_enabled"
-REQUIRE_CONSENT_FOR_UNKNOWN = "require_consent_for_unknown_numbers"
-_DEFAULTS = {SENDING_ENABLED: True, REQUIRE_CONSENT_FOR_UNKNOWN: False}
-# (label, what it does) as the settings page shows them.
-LABELS = {
-    SENDING_ENABLED: (
-        "SMS sending",
-        "When off, no SMS goes to the gateway: new attempts are recorded as “Sending SMS is not allowed”.",
-    ),
-    REQUIRE_CONSENT_FOR_UNKNOWN: (
-        "Require consent for unknown numbers",
-        "When on, a typed number that belongs to no contact is refused as “Consent is not registered”.",
-    ),
-}
-
 
 @dataclass(frozen=True)
 class SmsSettings:
-    sending_enabled: bool
-    require_consent_for_unknown_numbers: bool
+    """Every setting's typed value, read in one query; a setting never written has its default."""
+
+    values: dict[str, object]
+
+    def __getitem__(self, key: str) -> object:
+        return self.values[key]
+
+    @property
+    def sending_enabled(self) -> bool:
+        return bool(self.values[SENDING_ENABLED])
+
+    @property
+    def require_consent_for_unknown_numbers(self) -> bool:
+        return bool(self.values[REQUIRE_CONSENT_FOR_UNKNOWN])
 
 
 @dataclass(frozen=True)
 class SettingState:
     key: str
-    value: bool
+    value: object
     updated_at: datetime | None
     updated_by_user_id: int | None
     updated_by: str | None = None  # the user's display name
 
     @property
+    def definition(self) -> SettingDefinition:
+        return BY_KEY[self.key]
+
+    @property
     def label(self) -> str:
-        return LABELS[self.key][0]
+        return self.definition.label
 
     @property
     def help(self) -> str:
-        return LABELS[self.key][1]
+        return self.definition.help
 
 
 def read_settings(session: Session) -> SmsSettings:
-    values = dict(_DEFAULTS)
-    for row in session.scalars(select(Setting).where(Setting.key.in_(_DEFAULTS))):
-        values[row.key] = row.value == "true"
-    return SmsSettings(
-        sending_enabled=values[SENDING_ENABLED],
-        require_consent_for_unknown_numbers=values[REQUIRE_CONSENT_FOR_UNKNOWN],
-    )
+    values = {d.key: d.default for d in DEFINITIONS}
+    for row in session.scalars(select(Setting).where(Setting.key.in_(BY_KEY))):
+        values[row.key] = BY_KEY[row.key].parse(row.value)
+    return SmsSettings(values)
 
 
 def get_settings(db: Database) -> SmsSettings:
@@ -81,24 +86,29 @@ def setting_states(db: Database, actor: Actor) -> list[SettingState]:
         stmt = (
             select(Setting, User.display_name)
             .outerjoin(User, User.id == Setting.updated_by_user_id)
-            .where(Setting.key.in_(_DEFAULTS))
+            .where(Setting.key.in_(BY_KEY))
         )
         rows = {setting.key: (setting, name) for setting, name in session.execute(stmt)}
-    return [_state(key, default, *rows.get(key, (None, None))) for key, default in _DEFAULTS.items()]
+    return [_state(d, *rows.get(d.key, (None, None))) for d in DEFINITIONS]
 
 
-def _state(key: str, default: bool, row: Setting | None, changed_by: str | None) -> SettingState:
+def _state(definition: SettingDefinition, row: Setting | None, changed_by: str | None) -> SettingState:
     if row is None:
-        return SettingState(key, default, None, None)
-    return SettingState(key, row.value == "true", row.updated_at, row.updated_by_user_id, changed_by)
+        return SettingState(definition.key, definition.default, None, None)
+    return SettingState(definition.key, definition.parse(row.value), row.updated_at, row.updated_by_user_id, changed_by)
 
 
-def change_setting(db: Database, actor: Actor, key: str, value: bool) -> None:
-    """Last write wins; every write is kept in setting_changes with who and when."""
+def change_setting(db: Database, actor: Actor, key: str, value: object) -> object:
+    """Validate and store one setting; last write wins, every write kept in setting_changes.
+
+    Returns the value as stored (keywords upper-cased, numbers as numbers), for the page to show.
+    """
     actor.require(Permission.MANAGE_SETTINGS)
-    if key not in _DEFAULTS:
+    definition = BY_KEY.get(key)
+    if definition is None:
         raise InvalidInput(f"There is no setting called {key!r}.")
-    new = "true" if value else "false"
+    value = definition.validate(value)
+    new = definition.serialise(value)
     with db.session() as session:
         # Write first: that takes the row lock (PostgreSQL) or the write lock (SQLite) before the
         # old value is read, so two tabs at once are put in one order and the trail shows it.
@@ -111,19 +121,25 @@ def change_setting(db: Database, actor: Actor, key: str, value: bool) -> None:
         else:
             row.value, row.updated_at, row.updated_by_user_id = new, now, actor.id
         session.add(SettingChange(key=key, old_value=old, new_value=new, changed_at=now, changed_by_user_id=actor.id))
+    return value
 
 
 @dataclass(frozen=True)
 class SettingChangeRow:
     key: str
-    old_value: bool | None
-    new_value: bool
+    old_value: object | None  # typed as the setting is; None: first write
+    new_value: object
     changed_at: datetime
     changed_by: str | None
 
     @property
     def label(self) -> str:
-        return LABELS[self.key][0] if self.key in LABELS else self.key
+        return BY_KEY[self.key].label if self.key in BY_KEY else self.key
+
+    def describe(self, value: object | None) -> str:
+        if value is None:
+            return "–"
+        return BY_KEY[self.key].describe(value) if self.key in BY_KEY else str(value)
 
 
 def recent_setting_changes(db: Database, actor: Actor, limit: int = 20) -> list[SettingChangeRow]:
@@ -137,11 +153,15 @@ def recent_setting_changes(db: Database, actor: Actor, limit: int = 20) -> list[
     )
     with db.session() as session:
         return [
-            SettingChangeRow(
-                c.key, None if c.old_value is None else c.old_value == "true", c.new_value == "true", c.changed_at, name
-            )
+            SettingChangeRow(c.key, _typed(c.key, c.old_value), _typed(c.key, c.new_value), c.changed_at, name)
             for c, name in session.execute(stmt)
         ]
+
+
+def _typed(key: str, stored: str | None) -> object | None:
+    if stored is None:
+        return None
+    return BY_KEY[key].parse(stored) if key in BY_KEY else stored
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,137 @@
+"""The catalogue of system-wide settings: what each one is, how it is typed in, and what it may be.
+
+Settings are stored as text (one row a key, see ``use_cases.settings``); this catalogue is the one
+place that knows a setting's kind, so that the service validates every write the same way, the
+audit trail reads the same as the page, and a new setting is one entry here — its section decides
+where the settings page shows it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sms_core.domain.errors import InvalidInput
+
+Kind = Literal["switch", "number", "text", "words", "time_zone"]
+
+
+@dataclass(frozen=True)
+class SettingDefinition:
+    """One setting: ``default`` is the typed value an installation starts with."""
+
+    key: str
+    label: str
+    help: str
+    kind: Kind
+    default: object
+    section: str = "Sending"
+    minimum: int | None = None  # numbers only
+    maximum: int | None = None
+    max_length: int = 400  # text and words: what the settings column holds
+    check: Callable[[object], str | None] = field(default=lambda value: None)  # a further rule: the refusal
+
+    def parse(self, stored: str) -> object:
+        """The typed value of what is stored; a value no longer valid reads as the default."""
+        try:
+            return self.validate(_FROM_TEXT[self.kind](stored))
+        except (InvalidInput, ValueError):
+            return self.default
+
+    def validate(self, value: object) -> object:
+        """The value in its stored form, or InvalidInput naming what to change."""
+        if self.kind == "switch":
+            if not isinstance(value, bool):
+                raise InvalidInput(f"{self.label} is either on or off.", field=self.key)
+        elif self.kind == "number":
+            value = _number(self, value)
+        elif self.kind == "words":
+            value = _words(value)
+        elif self.kind == "time_zone":
+            value = _time_zone(self, value)
+        else:
+            value = str(value).strip()
+        if self.kind in ("text", "words") and len(self.serialise(value)) > self.max_length:
+            raise InvalidInput(f"{self.label} can be at most {self.max_length} characters.", field=self.key)
+        refusal = self.check(value)
+        if refusal:
+            raise InvalidInput(refusal, field=self.key)
+        return value
+
+    def serialise(self, value: object) -> str:
+        if self.kind == "switch":
+            return "true" if value else "false"
+        if self.kind == "words":
+            return ", ".join(value)  # type: ignore[arg-type]
+        return str(value)
+
+    def describe(self, value: object) -> str:
+        """The value as the settings page and its history show it."""
+        if self.kind == "switch":
+            return "On" if value else "Off"
+        if self.kind == "words":
+            return ", ".join(value) or "(none)"  # type: ignore[arg-type]
+        return str(value) if value != "" else "(empty)"
+
+
+def _number(definition: SettingDefinition, value: object) -> int:
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise InvalidInput(f"{definition.label} must be a whole number.", field=definition.key) from None
+    low, high = definition.minimum, definition.maximum
+    if (low is not None and number < low) or (high is not None and number > high):
+        raise InvalidInput(f"{definition.label} must be between {low:,} and {high:,}.", field=definition.key)
+    return number
+
+
+def _words(value: object) -> tuple[str, ...]:
+    """Keywords typed as one line, separated by commas: trimmed, upper-cased, each once, in order."""
+    items = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[arg-type]
+    words = [str(item).strip().upper() for item in items]
+    return tuple(dict.fromkeys(word for word in words if word))
+
+
+def _time_zone(definition: SettingDefinition, value: object) -> str:
+    name = str(value).strip()
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(
+            f"{name!r} is not a time zone name; use one such as Europe/Oslo.", field=definition.key
+        ) from None
+    return name
+
+
+_FROM_TEXT: dict[str, Callable[[str], object]] = {
+    "switch": lambda stored: stored == "true",
+    "number": lambda stored: stored,
+    "text": lambda stored: stored,
+    "words": lambda stored: stored,
+    "time_zone": lambda stored: stored,
+}
+
+SENDING_ENABLED = "sms_sending_enabled"
+REQUIRE_CONSENT_FOR_UNKNOWN = "require_consent_for_unknown_numbers"
+
+# In the order the settings page shows them, section by section.
+DEFINITIONS: tuple[SettingDefinition, ...] = (
+    SettingDefinition(
+        SENDING_ENABLED,
+        "SMS sending",
+        "When off, no SMS goes to the gateway: new attempts are recorded as “Sending SMS is not allowed”.",
+        "switch",
+        True,
+    ),
+    SettingDefinition(
+        REQUIRE_CONSENT_FOR_UNKNOWN,
+        "Require consent for unknown numbers",
+        "When on, a typed number that belongs to no contact is refused as “Consent is not registered”.",
+        "switch",
+        False,
+    ),
+)
+
+BY_KEY: dict[str, SettingDefinition] = {d.key: d for d in DEFINITIONS}
