@@ -183,7 +183,13 @@ class LiveApp:
         self.db = Database(database_url)
         self.port = free_ports()[0]
         self.url = f"http://127.0.0.1:{self.port}"
-        environment = {**os.environ, "DATABASE_URL": database_url, "SMS_SIMULATED_LATENCY": "0.5", **env}
+        environment = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "SMS_SIMULATED_LATENCY": "0.5",
+            "SMS_DEMO_MODE": "true",  # the sidebar picks the user; the sign-in tests serve the app without it
+            **env,
+        }
         self.process = subprocess.Popen(
             [sys.executable, "-m", "sms_core", "serve", "--port", str(self.port), "--address", "127.0.0.1"],
             cwd=PROJECT_ROOT,

@@ -254,8 +254,10 @@ def accepted_messages(db, count: int, text: str = "report me") -> list[tuple[int
 
 
 def app_on(url: str, monkeypatch):
-    """Point the app (AppTest runs it in this process) at a demo database at ``url``."""
+    """Point the app (AppTest runs it in this process) at a demo database at ``url``, in demo mode
+    (the sidebar's user picker, which the page tests sign in with: ``session_state["demo_user"]``)."""
     monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("SMS_DEMO_MODE", "true")
     monkeypatch.setenv("SMS_EMBEDDED_WORKER", "false")
     config_module.get_config.cache_clear()
     runtime = app_runtime(config_module.get_config())  # the one the pages get (pages._shared.runtime)
