@@ -156,7 +156,7 @@ def _no_access() -> None:
 def main() -> None:
     st.set_page_config(page_title="SMS messages", page_icon=":material/sms:", layout="wide")
     try:
-        actor = choose_org_unit(signed_in_user(door()))
+        actor = choose_org_unit(signed_in_user(door(), [page.url_path for page in PAGES]))
     except SmsError as exc:
         st.error(exc.message, icon=":material/error:")
         st.stop()

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NoReturn
 from urllib.parse import unquote
 
 import streamlit as st
@@ -83,38 +85,50 @@ def _closed(reason: str) -> Door:
     return Door("closed", reason)
 
 
-def signed_in_user(entry: Door) -> Actor:
-    """The user of this run, or a page that says why there is none (and stops the run)."""
+def signed_in_user(entry: Door, url_paths: Sequence[str]) -> Actor:
+    """The user of this run, or a page that says why there is none, in place of every page of
+    the app (``url_paths``: a link to any of them shows it too), without the menu."""
     if entry.kind == "demo":
         st.html(DEMO_BANNER)
-        return _refused_unless(lambda: demo_sign_in(database(), _demo_pick()), sign_out=False)
+        return _refused_unless(lambda: demo_sign_in(database(), _demo_pick()), url_paths, sign_out=False)
     if entry.kind == "sign-in":
         if not st.user.is_logged_in:
-            _sign_in_page()
-        actor = _refused_unless(lambda: sign_in(database(), st.user.to_dict()), sign_out=True)
+            only(_sign_in_page, url_paths)
+        actor = _refused_unless(lambda: sign_in(database(), st.user.to_dict()), url_paths, sign_out=True)
         st.sidebar.caption(f"Signed in as {plain(actor.display_name)}")
         st.sidebar.button("Sign out", on_click=st.logout, icon=":material/logout:", key="sign_out")
         return actor
-    _closed_page(entry.reason)
-    raise AssertionError("unreachable")  # _closed_page stops the run
+    only(lambda: _closed_page(entry.reason), url_paths)
 
 
-def _refused_unless(resolve, *, sign_out: bool) -> Actor:
+def only(draw: Callable[[], None], url_paths: Sequence[str]) -> NoReturn:
+    """Draw ``draw`` as the app's one page, whichever page the URL names, and end the run: the
+    menu of a user signed in before (or of another run) does not stay on the screen."""
+    pages = [st.Page(draw, title="SMS messages", url_path="door", default=True)]
+    pages += [st.Page(draw, title="SMS messages", url_path=path) for path in url_paths]
+    st.navigation(pages, position="hidden").run()
+    st.stop()
+
+
+def _refused_unless(resolve: Callable[[], Actor], url_paths: Sequence[str], *, sign_out: bool) -> Actor:
     try:
         return resolve()
     except SignInRefused as exc:
-        st.title("SMS messages")
-        st.error(plain(exc.message), icon=":material/block:")
-        if sign_out:
-            st.button("Sign out", on_click=st.logout, icon=":material/logout:", key="sign_out")
-        st.stop()
+        sentence = exc.message
+    only(lambda: _refusal_page(sentence, sign_out), url_paths)
+
+
+def _refusal_page(sentence: str, sign_out: bool) -> None:
+    st.title("SMS messages")
+    st.error(plain(sentence), icon=":material/block:")
+    if sign_out:
+        st.button("Sign out", on_click=st.logout, icon=":material/logout:", key="sign_out")
 
 
 def _sign_in_page() -> None:
     st.title("SMS messages")
     st.write("Sign in with your organisation's account to see and send SMS.")
     st.button("Sign in", on_click=st.login, type="primary", icon=":material/login:", key="sign_in")
-    st.stop()
 
 
 def _closed_page(reason: str) -> None:
@@ -127,7 +141,6 @@ def _closed_page(reason: str) -> None:
         "instead, start the app with SMS_DEMO_MODE=true.",
         icon=":material/key:",
     )
-    st.stop()
 
 
 def _demo_pick() -> str:

@@ -33,7 +33,11 @@ from sms_core.demo.seed import seed_demo
 from sms_core.storage.database import Database
 from sms_core.storage.migrate import migrate
 
-pytest_plugins = ["kannel_harness", "reliability_log"]  # a real Kannel for a test; RELIABILITY.md
+pytest_plugins = [
+    "kannel_harness",
+    "oidc_harness",
+    "reliability_log",
+]  # real Kannel, real OIDC provider; RELIABILITY.md
 
 ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 RUN_ID = uuid.uuid4().hex[:8]
