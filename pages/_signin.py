@@ -144,21 +144,25 @@ def _closed_page(reason: str) -> None:
 
 
 def _demo_pick() -> str:
-    """The sidebar's user picker; a new session starts as this browser's last pick (its cookie)."""
-    users = list_usernames(database())
-    names = [u for u, _ in users]
-    if not names:
+    """The sidebar's user picker; a new session starts as this browser's last pick (its cookie).
+    A pick deactivated since stays picked (and refused), never silently someone else."""
+    users = dict(list_usernames(database()))
+    if not users:
         raise SignInRefused("There are no users yet. Run `python -m sms_core seed-demo` to create the demo users.")
-    if st.session_state.get(DEMO_USER_KEY) not in names:
+    picked = st.session_state.get(DEMO_USER_KEY)
+    if picked is None:
         remembered = unquote(st.context.cookies.get(DEMO_COOKIE) or "")
         default = get_config().demo_user
-        st.session_state[DEMO_USER_KEY] = next(n for n in (remembered, default, names[0]) if n in names)
+        st.session_state[DEMO_USER_KEY] = next(n for n in (remembered, default, *users) if n in users)
+    elif picked not in users:
+        users[picked] = f"{picked} (no longer active)"
+    names = list(users)
     st.sidebar.caption(":orange-badge[Demo mode] no sign-in is configured; pick who you are.")
     chosen = st.sidebar.selectbox(
         "Signed in as",
         names,
         key=DEMO_USER_KEY,
-        format_func=dict(users).__getitem__,
+        format_func=users.__getitem__,
         help="Demo mode (SMS_DEMO_MODE=true): without it, people sign in through [auth] in .streamlit/secrets.toml.",
     )
     with st.sidebar:

@@ -256,11 +256,12 @@ def accepted_messages(db, count: int, text: str = "report me") -> list[tuple[int
     return [(message_id, row["dlr_token"]) for message_id, row in zip(ids, rows, strict=True)]
 
 
-def app_on(url: str, monkeypatch):
+def app_on(url: str, monkeypatch, demo_mode: bool = True):
     """Point the app (AppTest runs it in this process) at a demo database at ``url``, in demo mode
-    (the sidebar's user picker, which the page tests sign in with: ``session_state["demo_user"]``)."""
+    (the sidebar's user picker, which the page tests sign in with: ``session_state["demo_user"]``)
+    unless ``demo_mode`` is False."""
     monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("SMS_DEMO_MODE", "true")
+    monkeypatch.setenv("SMS_DEMO_MODE", "true" if demo_mode else "false")
     monkeypatch.setenv("SMS_EMBEDDED_WORKER", "false")
     config_module.get_config.cache_clear()
     runtime = app_runtime(config_module.get_config())  # the one the pages get (pages._shared.runtime)
