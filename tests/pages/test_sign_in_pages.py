@@ -157,3 +157,40 @@ def test_a_user_who_loses_the_send_permission_cannot_resend_from_the_open_overvi
     assert resends_of(app_env, failed) == 0
     assert any("do not have permission to send and resend SMS" in e.value for e in at.error)
     assert at.button(key="ov_resend").disabled
+
+
+def dialog_app(username: str) -> None:
+    """The Send SMS dialog behind the door, as app.py puts it: the user signed in on every run."""
+    import streamlit as st
+
+    from pages._shared import ACTOR_KEY, database
+    from pages._signin import only
+    from pages.send_dialog import send_sms_dialog
+    from sms_core.domain.errors import SignInRefused
+    from sms_core.use_cases.sign_in import demo_sign_in
+
+    try:
+        st.session_state[ACTOR_KEY] = demo_sign_in(database(), username)
+    except SignInRefused as exc:
+        sentence = exc.message
+        only(lambda: st.error(sentence), [])
+    send_sms_dialog(None)
+
+
+def test_a_user_deactivated_with_the_send_dialog_open_sends_nothing(app_env, monkeypatch):
+    from pages import _send_dialog_fields as fields
+
+    monkeypatch.setattr(runtime(), "gateway", accepting())
+    at = AppTest.from_function(dialog_app, args=("staff",), default_timeout=30)
+    rerun(at)
+    at.text_input(key=fields.PHONE_KEY).input("+47 415 55 123")
+    at.session_state["send_sms_text__text"] = "Typed before she was deactivated"
+    rerun(at)
+    assert not at.button(key="send_sms_send").disabled
+    deactivate(app_env, "staff")
+    at.button(key="send_sms_send").click()
+    rerun(at)
+    assert [e.value for e in at.error] == [rules.DEACTIVATED]
+    with app_env.session() as s:
+        sent = s.scalar(select(func.count()).where(SmsMessage.text == "Typed before she was deactivated"))
+    assert sent == 0
