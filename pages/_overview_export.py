@@ -18,6 +18,7 @@ from pages._overview_state import EXPORT
 from sms_core.domain.permissions import Actor
 from sms_core.read_models.overview import OverviewFilter, export_csv
 from sms_core.storage.database import Database
+from sms_core.use_cases.sign_in import signed_in_actor
 
 
 def csv_file(chunks: Iterable[str]) -> BinaryIO:
@@ -31,9 +32,11 @@ def csv_file(chunks: Iterable[str]) -> BinaryIO:
 
 
 def export_button(db: Database, actor: Actor, f: OverviewFilter) -> None:
+    """The file is made when the user clicks, outside any run of the page: the user is read again
+    then, so one deactivated since the page was drawn gets no file (``SignInRefused``)."""
     st.download_button(
         "Export CSV",
-        data=lambda: csv_file(export_csv(db, actor, f)),
+        data=lambda: csv_file(export_csv(db, signed_in_actor(db, actor.id), f)),
         file_name=f"sms-messages-{date.today()}.csv",
         mime="text/csv",
         on_click="ignore",

@@ -18,7 +18,7 @@ from pages._flash import show_flash
 from pages._message_detail import current_detail, draw_detail, refresh, resend_button
 from pages._overview_filters import publish
 from pages._overview_state import PAGE, REFRESH, SORT, SORT_BY_HEADER, TABLE_PLACE, WIDTHS, Shown, overview_state
-from pages._shared import database, runtime, show_refusal
+from pages._shared import current_actor, database, runtime, show_refusal
 from sms_core.domain.errors import SmsError
 from sms_core.domain.permissions import Actor
 from sms_core.read_models.overview import (
@@ -61,10 +61,14 @@ HIDE_PAGE_ONLY_TOOLS = """<style>
 
 
 @st.fragment(run_every=LIVE_SECONDS)
-def live_table(actor: Actor, f: OverviewFilter, zone: str) -> None:
-    """Toolbar, table, pages and the selected message; reruns by itself to follow changes."""
+def live_table(f: OverviewFilter, zone: str) -> None:
+    """Toolbar, table, pages and the selected message; reruns by itself to follow changes.
+
+    Its own reruns do not run app.py, so it reads the user again itself: one who was deactivated
+    or lost the unit meanwhile gets the refusal page at the next tick, not more rows."""
     if st.session_state.pop(SORT_BY_HEADER, False):
         st.rerun()  # the whole page: Sort by, the filter and the table follow the header clicked
+    actor = current_actor()
     db = database()
     show_flash(TABLE_PLACE)
     try:

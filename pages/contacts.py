@@ -110,13 +110,13 @@ def register_form(phone: PhoneView) -> None:
 
 
 def register(phone: PhoneView) -> None:
-    change_consent(
-        phone, "registered", register_consent, db, actor, phone.id, st.session_state.get(f"source_{phone.id}", "")
-    )
+    """on_click: the user as they are now (``current_actor``), not as the last run found them."""
+    source = st.session_state.get(f"source_{phone.id}", "")
+    change_consent(phone, "registered", register_consent, database(), current_actor(), phone.id, source)
 
 
 def withdraw(phone: PhoneView) -> None:
-    change_consent(phone, "withdrawn", withdraw_consent, db, actor, phone.id)
+    change_consent(phone, "withdrawn", withdraw_consent, database(), current_actor(), phone.id)
 
 
 def consent_place(phone: PhoneView) -> str:

@@ -69,7 +69,7 @@ def main() -> None:
         return
     with export_slot:
         export_button(db, actor, f)
-    live_table(actor, f, zone)
+    live_table(f, zone)
 
 
 try:

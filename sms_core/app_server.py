@@ -54,7 +54,7 @@ def build_app(runtime: Runtime) -> st.App:
     return st.App(PROJECT_ROOT / "app.py", routes=routes(runtime.gateway, runtime.reports), lifespan=_lifespan(runtime))
 
 
-def serve(port: int = 8501, address: str = "0.0.0.0") -> None:
+def serve(port: int = 8501, address: str = "127.0.0.1") -> None:
     runtime = app_runtime(get_config(), address, port)
     build_app(runtime).run(
         config={

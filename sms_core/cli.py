@@ -45,7 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("check-db", help="say whether the configured database answers")
     serve = sub.add_parser("serve", help="migrate and serve the app (with the embedded worker)")
     serve.add_argument("--port", type=int, default=8501)
-    serve.add_argument("--address", default="0.0.0.0")
+    serve.add_argument(
+        "--address", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only; 0.0.0.0 for all)"
+    )
     send = sub.add_parser("send", help="send an SMS as a user")
     send.add_argument("--user", required=True, help="username of the sender")
     to = send.add_mutually_exclusive_group(required=True)

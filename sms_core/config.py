@@ -67,6 +67,7 @@ class Config:
     chars_per_sms: int = CHARS_PER_SMS
     unicode_chars_per_sms: int = UNICODE_CHARS_PER_SMS
     gateway: str = "simulated"
+    demo_mode: bool = False  # the sidebar user picker instead of sign-in; only when asked for
     demo_user: str = "staff"
     status_check_timeout: float = STATUS_CHECK_SECONDS
     embedded_worker: bool = True
@@ -150,6 +151,7 @@ def load_config() -> Config:
         chars_per_sms=_int("SMS_CHARS_PER_SMS", CHARS_PER_SMS),
         unicode_chars_per_sms=_int("SMS_UNICODE_CHARS_PER_SMS", UNICODE_CHARS_PER_SMS),
         gateway=os.environ.get("SMS_GATEWAY", "").strip().lower() or "simulated",
+        demo_mode=_bool("SMS_DEMO_MODE", False),
         demo_user=os.environ.get("SMS_DEMO_USER", "").strip() or "staff",
         status_check_timeout=_float("SMS_STATUS_CHECK_TIMEOUT", STATUS_CHECK_SECONDS),
         embedded_worker=_bool("SMS_EMBEDDED_WORKER", True),

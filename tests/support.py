@@ -182,13 +182,16 @@ def http_call(url: str, method: str = "GET", data: bytes | None = None, headers=
 
 class SmsProcess:
     """``python -m sms_core …`` as a person starts it, with its output kept in ``log_path``;
-    ready once ``ready_url`` answers at all (any HTTP status)."""
+    ready once ``ready_url`` answers at all (any HTTP status).  ``cwd`` is where it starts (the
+    checkout by default): Streamlit reads ``.streamlit/secrets.toml`` there."""
 
-    def __init__(self, args: list[str], env: dict[str, str], log_path: Path, ready_url: str):
+    def __init__(self, args: list[str], env: dict[str, str], log_path: Path, ready_url: str, cwd: Path = PROJECT_ROOT):
         self.log_path = log_path
         self._log = open(log_path, "wb")
+        if cwd != PROJECT_ROOT:  # the package is still this checkout's
+            env = {**env, "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "sms_core", *args], cwd=PROJECT_ROOT, env=env, stdout=self._log, stderr=self._log
+            [sys.executable, "-m", "sms_core", *args], cwd=cwd, env=env, stdout=self._log, stderr=self._log
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and self.process.poll() is None:
@@ -253,9 +256,12 @@ def accepted_messages(db, count: int, text: str = "report me") -> list[tuple[int
     return [(message_id, row["dlr_token"]) for message_id, row in zip(ids, rows, strict=True)]
 
 
-def app_on(url: str, monkeypatch):
-    """Point the app (AppTest runs it in this process) at a demo database at ``url``."""
+def app_on(url: str, monkeypatch, demo_mode: bool = True):
+    """Point the app (AppTest runs it in this process) at a demo database at ``url``, in demo mode
+    (the sidebar's user picker, which the page tests sign in with: ``session_state["demo_user"]``)
+    unless ``demo_mode`` is False."""
     monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("SMS_DEMO_MODE", "true" if demo_mode else "false")
     monkeypatch.setenv("SMS_EMBEDDED_WORKER", "false")
     config_module.get_config.cache_clear()
     runtime = app_runtime(config_module.get_config())  # the one the pages get (pages._shared.runtime)
