@@ -103,7 +103,9 @@ def edit_contact(contact: ContactView) -> None:
         with st.form(prefix, border=False):
             contact_fields(prefix, prefix)
             for phone in contact.phones:
-                st.text_input(f"Label of {phone.international}", value=phone.label, key=f"{prefix}_label_{phone.id}")
+                st.text_input(
+                    f"Label of {plain(phone.international)}", value=phone.label, key=f"{prefix}_label_{phone.id}"
+                )
             field_error(prefix, "label")
             field_error(prefix, "form")
             st.form_submit_button("Save contact", type="primary", on_click=save_contact, args=(contact,))

@@ -18,7 +18,9 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sms_core.domain.errors import InvalidInput, SmsError
+from sqlalchemy.exc import IntegrityError
+
+from sms_core.domain.errors import Conflict, InvalidInput, SmsError
 from sms_core.domain.permissions import Actor, Permission
 from sms_core.domain.phones import DEFAULT_REGION
 from sms_core.storage.database import Database
@@ -112,13 +114,19 @@ def import_contacts(
     rows, errors = read_rows(data, region)
     report = ImportReport(rows=len(rows) + len({e.row for e in errors} - {r.row for r in rows}), errors=errors)
     tell(0.2, "Matching the rows with stored contacts …")
-    with db.session() as session:
-        plan = make_plan(session, rows, report)
-        if report.errors or dry_run:
-            tell(1.0, "Checked.")
-            return report
-        apply_plan(session, actor, plan, lambda f: tell(0.4 + 0.6 * f, "Writing …"))
-        report.written = True
+    try:
+        with db.session() as session:
+            plan = make_plan(session, rows, report)
+            if report.errors or dry_run:
+                tell(1.0, "Checked.")
+                return report
+            apply_plan(session, actor, plan, lambda f: tell(0.4 + 0.6 * f, "Writing …"))
+            report.written = True
+    except IntegrityError:  # another import or edit stored one of these external ids meanwhile
+        raise Conflict(
+            "Some of these contacts were changed by someone else at the same moment; nothing was imported. "
+            "Import the file again."
+        ) from None
     tell(1.0, "Done.")
     return report
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sms_core.domain.errors import Conflict, InvalidInput, NotFound
@@ -80,7 +81,7 @@ def add_contact(
         _check_external_free(session, external)
         contact = Contact(name=name, email=email, external_id=external)
         session.add(contact)
-        session.flush()
+        _flush(session, external)
         after = {"name": name, "email": email, "external_id": external}
         for number, label, consent, source in cleaned:
             _add_phone(session, actor, contact.id, number, label, consent, source)
@@ -100,6 +101,7 @@ def update_contact(db: Database, actor: Actor, contact_id: int, data: ContactInp
         old, new = changes(before, {"name": name, "email": email, "external_id": external})
         if new:
             contact.name, contact.email, contact.external_id = name, email, external
+            _flush(session, external)
             record(session, actor, "contact", contact.id, "changed", old, new)
 
 
@@ -165,6 +167,13 @@ def _contact(session: Session, contact_id: int) -> Contact:
     if contact is None:
         raise NotFound("That contact does not exist.")
     return contact
+
+
+def _flush(session: Session, external: str | None) -> None:
+    try:
+        session.flush()
+    except IntegrityError:  # the same external id stored at the same moment
+        raise Conflict(f"Another contact already has the external id {external}.", field="external_id") from None
 
 
 def _check_external_free(session: Session, external: str | None) -> None:
