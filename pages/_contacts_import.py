@@ -8,7 +8,7 @@ import streamlit as st
 
 from pages._shared import current_actor, database, plain, runtime, show_refusal
 from sms_core.domain.errors import SmsError
-from sms_core.use_cases.contact_import import COLUMNS, ImportReport, import_contacts
+from sms_core.use_cases.contact_import import COLUMNS, MAX_BYTES, ImportReport, import_contacts
 
 PREVIEW_KEY = "contacts_import_preview"  # (file id, the dry run's report)
 DONE_KEY = "contacts_import_done"  # the summary of the import just made
@@ -24,7 +24,9 @@ def import_panel() -> None:
     done = st.session_state.pop(DONE_KEY, None)
     if done:
         st.success(plain(done), icon=":material/check_circle:")
-    uploaded = st.file_uploader("CSV file", type=["csv"], key="contacts_import_file")
+    uploaded = st.file_uploader(
+        "CSV file", type=["csv"], key="contacts_import_file", max_upload_size=MAX_BYTES // (1024 * 1024)
+    )
     if uploaded is None:
         return
     report = preview(uploaded)
