@@ -69,6 +69,14 @@ PAGES = [
         Permission.MANAGE_SETTINGS,
         "Administration",
     ),
+    MenuPage(
+        "pages/administration.py",
+        "Administration",
+        ":material/admin_panel_settings:",
+        "sms-administration",
+        Permission.MANAGE_USERS,
+        "Administration",
+    ),
 ]
 
 

@@ -1,4 +1,5 @@
-"""``python -m sms_core …``: migrate, seed the demo, and (with the sending core) send and show.
+"""``python -m sms_core …``: migrate, seed the demo, send and show; users, units and contacts
+are administered by ``sms_core.cli_admin``.
 
 Every refusal ends as one readable line on stderr and exit status 2, never a traceback.
 """
@@ -12,6 +13,7 @@ import sys
 import time
 from collections.abc import Callable
 
+from sms_core import cli_admin
 from sms_core.bootstrap import bootstrap
 from sms_core.config import load_config
 from sms_core.delivery.worker import Worker, run_worker
@@ -63,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--json", action="store_true")
     worker = sub.add_parser("worker", help="run the worker: dispatch, delivery reports over HTTP, status checks")
     worker.add_argument("--once", action="store_true", help="one round of every duty, then exit")
+    cli_admin.add_parsers(sub)
     return parser
 
 
@@ -197,6 +200,10 @@ def _worker(args) -> int:
         return 0
     finally:
         runtime.close()
+
+
+for _name in ("users", "units", "contacts"):
+    COMMANDS[_name] = cli_admin.run
 
 
 def _log_to_stderr() -> None:

@@ -71,6 +71,7 @@ class ContactView:
     name: str
     email: str | None
     phones: tuple[PhoneView, ...]
+    external_id: str | None = None  # the organisation's own id, which an import matches on
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ def get_contact(db: Database, actor: Actor, contact_id: int) -> ContactView:
             raise NotFound("That contact does not exist.")
         consents = _latest_consents(session, [p.id for p in contact.phones])
         phones = tuple(PhoneView(p.id, p.number, p.label, consents.get(p.id, ConsentState())) for p in contact.phones)
-        return ContactView(contact.id, contact.name, contact.email, phones)
+        return ContactView(contact.id, contact.name, contact.email, phones, contact.external_id)
 
 
 def contact_name(db: Database, actor: Actor, contact_id: int) -> str:

@@ -106,6 +106,7 @@ class OrgUnit(Base):
     name: Mapped[str] = mapped_column(String(200))
     representative_name: Mapped[str | None] = mapped_column(String(200))
     sms_sender: Mapped[str | None] = mapped_column(String(40))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)  # deactivated, never deleted: messages keep it
 
 
 class User(Base):
@@ -131,6 +132,7 @@ class Contact(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
     email: Mapped[str | None] = mapped_column(String(200))
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)  # what an import matches on
     phones: Mapped[list[ContactPhone]] = relationship(back_populates="contact", order_by="ContactPhone.id")
 
 
