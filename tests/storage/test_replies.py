@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
-from support import accepting
+from sqlalchemy import select
+from support import accepting, consented_number
 
 from sms_core.domain.setting_definitions import (
     OPT_IN_ENABLED,
@@ -19,7 +19,7 @@ from sms_core.domain.setting_definitions import (
 from sms_core.domain.statuses import SmsStatus as S
 from sms_core.gateways.base import IncomingMessage
 from sms_core.read_models.contacts import get_contact
-from sms_core.storage.models import ContactPhone, DispatchState, OrgUnit, SmsConsent, SmsMessage, utcnow
+from sms_core.storage.models import DispatchState, OrgUnit, SmsMessage, utcnow
 from sms_core.storage.reply_models import OPT_IN, OPT_OUT, IncomingSms
 from sms_core.use_cases.accounts import load_actor
 from sms_core.use_cases.replies import receive_replies, receive_reply
@@ -31,18 +31,7 @@ UNKNOWN = "+4741555999"
 
 @pytest.fixture
 def consented(demo_base_db) -> tuple[int, str]:
-    """(contact id, number) of a demo contact whose number has consent and belongs to them alone."""
-    with demo_base_db.session() as s:
-        rows = s.execute(
-            select(ContactPhone.contact_id, ContactPhone.number)
-            .join(SmsConsent, SmsConsent.phone_id == ContactPhone.id)
-            .where(SmsConsent.withdrawn_at.is_(None))
-            .order_by(ContactPhone.id)
-        ).all()
-        for contact_id, number in rows:
-            if s.scalar(select(func.count()).where(ContactPhone.number == number)) == 1:
-                return contact_id, number
-    raise AssertionError("the demo has no contact with consent")
+    return consented_number(demo_base_db)
 
 
 def send(db, user: str, number: str, contact_id: int | None = None, unit: str | None = None, text: str = "Hei"):
