@@ -41,6 +41,7 @@ class ReplyRow:
     org_unit_name: str
     message_id: int | None  # the message it answers
     message_text: str | None
+    message_sent_on: datetime | None
     contact_id: int | None
     contact_name: str | None
     keyword: str | None
@@ -83,6 +84,7 @@ def replies_statement(actor: Actor, f: OverviewFilter) -> Select:
             OrgUnit.name,
             IncomingSms.message_id,
             answered.text,
+            answered.sent_on,
             IncomingSms.contact_id,
             Contact.name,
             IncomingSms.keyword,
