@@ -16,8 +16,9 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -35,7 +36,7 @@ from sms_core.use_cases.reply_keywords import apply_keyword, confirm_opt_out, ke
 from sms_core.use_cases.settings import SmsSettings, read_settings
 
 MAX_REPLY = 1600  # characters kept of an incoming text (ten concatenated parts)
-CANDIDATES = 20  # newest messages to the number looked at when the receiving number decides
+CANDIDATES = 20  # newest messages to a number among which the receiving number decides
 
 
 def dedupe_key(gateway: str, sms: IncomingMessage) -> str:
@@ -51,18 +52,26 @@ def receive_reply(db: Database, gateway: str, sms: IncomingMessage, config: Conf
 def receive_replies(
     db: Database, gateway: str, batch: Sequence[IncomingMessage], config: Config = DEFAULTS
 ) -> list[ReportVerdict]:
-    """Store incoming SMS in one transaction; a retry of one already stored is answered OK."""
+    """Store incoming SMS in one transaction; a retry of one already stored is answered OK.
+
+    What every reply needs is read for the whole batch at once (the messages sent to its numbers,
+    the contacts those numbers belong to), so a burst costs a few queries, not a few per reply.
+    """
     keys = [dedupe_key(gateway, sms) for sms in batch]
+    numbers = [_number(sms.sender, config.default_region) for sms in batch]
     with db.session() as session:
         settings = read_settings(session)
         known = set(session.scalars(select(IncomingSms.dedupe_key).where(IncomingSms.dedupe_key.in_(keys))))
-        verdicts = []
-        for sms, key in zip(batch, keys, strict=True):
-            if key in known:
-                verdicts.append(ReportVerdict(200, "already received"))
-                continue
-            known.add(key)
-            verdicts.append(_store(session, settings, gateway, sms, key, config))
+        fresh = []  # positions of replies not stored before (a batch may hold a retry twice)
+        for i, key in enumerate(keys):
+            if key not in known:
+                known.add(key)
+                fresh.append(i)
+        wanted = {numbers[i] for i in fresh}
+        sent, owners = _sent_to(session, wanted), _owners(session, wanted)
+        verdicts = [ReportVerdict(200, "already received")] * len(batch)
+        for i in fresh:
+            verdicts[i] = _store(session, settings, gateway, batch[i], keys[i], numbers[i], sent, owners, config)
         return verdicts
 
 
@@ -74,16 +83,34 @@ def receive_reply_alone(db: Database, gateway: str, sms: IncomingMessage, config
         return ReportVerdict(200, "already received")
 
 
+@dataclass(frozen=True)
+class _Sent:
+    """A message that went to the gateway, as a reply's answer candidate."""
+
+    id: int
+    org_unit_id: int
+    contact_id: int | None
+    sender: str | None  # its unit's SMS sender
+
+
 def _store(
-    session: Session, settings: SmsSettings, gateway: str, sms: IncomingMessage, key: str, config: Config
+    session: Session,
+    settings: SmsSettings,
+    gateway: str,
+    sms: IncomingMessage,
+    key: str,
+    number: str,
+    sent: dict[str, list[_Sent]],
+    owners: dict[str, set[int]],
+    config: Config,
 ) -> ReportVerdict:
     now = utcnow()
-    number = _number(sms.sender, config.default_region)
     text = _text(sms.text)
     receiver = gateway_words(sms.receiver)[:40] or None
-    answered = _answered(session, number, receiver, config.default_region)
+    answered = _answered(sent.get(number, []), receiver, config.default_region)
     unit_id = answered.org_unit_id if answered else _default_unit(session, settings)
-    contact_id = answered.contact_id if answered and answered.contact_id else _owner(session, number)
+    owner = owners.get(number, set())
+    contact_id = answered.contact_id if answered and answered.contact_id else (min(owner) if len(owner) == 1 else None)
     keyword = keyword_of(text, settings)
     if keyword:
         apply_keyword(session, keyword, number, now)
@@ -125,23 +152,38 @@ def _text(text: str) -> str:
     return kept.strip()[:MAX_REPLY]
 
 
-def _answered(session: Session, number: str, receiver: str | None, region: str) -> SmsMessage | None:
-    """The newest message that went to ``number`` (from ``receiver``, when one of them did)."""
-    newest = session.execute(
-        select(SmsMessage, OrgUnit.sms_sender)
-        .join(OrgUnit, OrgUnit.id == SmsMessage.org_unit_id)
-        .where(SmsMessage.phone == number, SmsMessage.dlr_token.is_not(None))
-        .order_by(SmsMessage.sent_on.desc(), SmsMessage.id.desc())
-        .limit(CANDIDATES if receiver else 1)
-    ).all()
-    if not newest:
-        return None
+def _sent_to(session: Session, numbers: set[str]) -> dict[str, list[_Sent]]:
+    """Per number, the newest CANDIDATES messages that went to the gateway, newest first."""
+    if not numbers:
+        return {}
+    newest = func.row_number().over(
+        partition_by=SmsMessage.phone, order_by=(SmsMessage.sent_on.desc(), SmsMessage.id.desc())
+    )
+    ranked = (
+        select(SmsMessage.phone, SmsMessage.id, SmsMessage.org_unit_id, SmsMessage.contact_id, newest.label("rank"))
+        .where(SmsMessage.phone.in_(sorted(numbers)), SmsMessage.dlr_token.is_not(None))
+        .subquery()
+    )
+    rows = session.execute(
+        select(ranked.c.phone, ranked.c.id, ranked.c.org_unit_id, ranked.c.contact_id, OrgUnit.sms_sender)
+        .join(OrgUnit, OrgUnit.id == ranked.c.org_unit_id)
+        .where(ranked.c.rank <= CANDIDATES)
+        .order_by(ranked.c.phone, ranked.c.rank)
+    )
+    found: dict[str, list[_Sent]] = {}
+    for phone, *candidate in rows:
+        found.setdefault(phone, []).append(_Sent(*candidate))
+    return found
+
+
+def _answered(newest: list[_Sent], receiver: str | None, region: str) -> _Sent | None:
+    """The newest message to the number — from ``receiver``, when one of them was."""
     if receiver:
         ours = _sender_form(receiver, region)
-        for message, sender in newest:
-            if sender and _sender_form(sender, region) == ours:
+        for message in newest:
+            if message.sender and _sender_form(message.sender, region) == ours:
                 return message
-    return newest[0][0]
+    return newest[0] if newest else None
 
 
 def _sender_form(sender: str, region: str) -> str:
@@ -156,7 +198,13 @@ def _default_unit(session: Session, settings: SmsSettings) -> int | None:
     return session.scalar(select(OrgUnit.id).where(OrgUnit.code == code)) if code else None
 
 
-def _owner(session: Session, number: str) -> int | None:
-    """The contact the number belongs to, when exactly one contact has it."""
-    owners = set(session.scalars(select(ContactPhone.contact_id).where(ContactPhone.number == number).limit(2)))
-    return owners.pop() if len(owners) == 1 else None
+def _owners(session: Session, numbers: set[str]) -> dict[str, set[int]]:
+    """Per number, the contacts it belongs to (a reply's contact when exactly one has it)."""
+    owners: dict[str, set[int]] = {}
+    if numbers:
+        rows = session.execute(
+            select(ContactPhone.number, ContactPhone.contact_id).where(ContactPhone.number.in_(sorted(numbers)))
+        )
+        for number, contact_id in rows:
+            owners.setdefault(number, set()).add(contact_id)
+    return owners

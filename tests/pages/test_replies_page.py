@@ -43,27 +43,29 @@ def test_the_replies_of_my_units_with_the_message_they_answer(app_env):
     answer(app_env, "STOPP", gateway_id="stop")
     at = open_replies()
     assert at.title[0].value == "Replies"
-    rows = at.dataframe[0].value
+    rows = at.dataframe[0].value[:2]  # the newest; the demo history has older replies below
     assert list(rows["Text"]) == ["STOPP", "Kan vi flytte timen?"]
     assert list(rows["Consent"]) == ["Opt-out", ""]
     assert set(rows["Answers"]) == {message.text}
     assert all(link.startswith("/sms-messages?phone=") for link in rows["SMS"])
-    assert "2 replies match." in [c.value for c in at.caption]
+    at.text_input(key="rp_text").set_value("flytte timen").run()
+    assert "1 reply matches." in [c.value for c in at.caption]
 
 
 def test_another_units_user_sees_none_of_them(app_env):
-    answer(app_env, "Takk")
+    answer(app_env, "Takk for sist, Oslo")
     at = open_replies("kari")
+    at.text_input(key="rp_text").set_value("Oslo").run()
     assert at.dataframe[0].value.empty
     assert "No replies match the filters." in [i.value for i in at.info]
 
 
 def test_the_filters_narrow_the_list(app_env):
     answer(app_env, "Takk skal du ha")
-    answer(app_env, "Hvem er dette?")
+    answer(app_env, "Hvem sendte dette, lurer jeg på?")
     at = open_replies()
-    at.text_input(key="rp_text").set_value("hvem").run()
-    assert list(at.dataframe[0].value["Text"]) == ["Hvem er dette?"]
+    at.text_input(key="rp_text").set_value("LURER jeg").run()
+    assert list(at.dataframe[0].value["Text"]) == ["Hvem sendte dette, lurer jeg på?"]
     at.text_input(key="rp_text").set_value("").run()
     at.text_input(key="rp_phone").set_value("+47 000 00 000").run()
     assert at.dataframe[0].value.empty
@@ -71,10 +73,10 @@ def test_the_filters_narrow_the_list(app_env):
 
 def test_a_new_reply_shows_on_the_next_run_without_a_click(app_env):
     at = open_replies()
-    assert at.dataframe[0].value.empty
+    assert "Kommer litt senere" not in list(at.dataframe[0].value["Text"])
     answer(app_env, "Kommer litt senere")
     at.run()
-    assert list(at.dataframe[0].value["Text"]) == ["Kommer litt senere"]
+    assert at.dataframe[0].value["Text"][0] == "Kommer litt senere"
 
 
 def test_the_selected_messages_detail_shows_its_replies(app_env):
