@@ -14,6 +14,7 @@ act (``use_cases.reply_keywords``).  The incoming-SMS route and the simulated ga
 from __future__ import annotations
 
 import hashlib
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,9 +33,10 @@ from sms_core.storage.database import Database
 from sms_core.storage.models import ContactPhone, OrgUnit, SmsMessage, utcnow
 from sms_core.storage.reply_models import OPT_OUT, IncomingSms
 from sms_core.use_cases.message_lifecycle import ReportVerdict, gateway_words
-from sms_core.use_cases.reply_keywords import apply_keyword, confirm_opt_out, keyword_of
+from sms_core.use_cases.reply_keywords import apply_keywords, confirm_opt_out, keyword_of
 from sms_core.use_cases.settings import SmsSettings, read_settings
 
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 MAX_REPLY = 1600  # characters kept of an incoming text (ten concatenated parts)
 CANDIDATES = 20  # newest messages to a number among which the receiving number decides
 
@@ -70,8 +72,12 @@ def receive_replies(
         wanted = {numbers[i] for i in fresh}
         sent, owners = _sent_to(session, wanted), _owners(session, wanted)
         verdicts = [ReportVerdict(200, "already received")] * len(batch)
-        for i in fresh:
-            verdicts[i] = _store(session, settings, gateway, batch[i], keys[i], numbers[i], sent, owners, config)
+        stored = []
+        with session.no_autoflush:  # the rows go in together, at the end
+            for i in fresh:
+                verdicts[i] = ReportVerdict(200, "received", True)
+                stored.append(_store(session, settings, gateway, batch[i], keys[i], numbers[i], sent, owners, config))
+        _act_on_keywords(session, settings, stored, config)
         return verdicts
 
 
@@ -103,7 +109,8 @@ def _store(
     sent: dict[str, list[_Sent]],
     owners: dict[str, set[int]],
     config: Config,
-) -> ReportVerdict:
+) -> IncomingSms:
+    """The reply's row, linked and added to the session (the keyword's effect comes after)."""
     now = utcnow()
     text = _text(sms.text)
     receiver = gateway_words(sms.receiver)[:40] or None
@@ -111,33 +118,42 @@ def _store(
     unit_id = answered.org_unit_id if answered else _default_unit(session, settings)
     owner = owners.get(number, set())
     contact_id = answered.contact_id if answered and answered.contact_id else (min(owner) if len(owner) == 1 else None)
-    keyword = keyword_of(text, settings)
-    if keyword:
-        apply_keyword(session, keyword, number, now)
-    session.add(
-        IncomingSms(
-            sender=number,
-            receiver=receiver,
-            text=text,
-            received_at=sms.received_at or now,
-            org_unit_id=unit_id,
-            message_id=answered.id if answered else None,
-            contact_id=contact_id,
-            keyword=keyword,
-            gateway=gateway[:40],
-            dedupe_key=key,
-        )
+    reply = IncomingSms(
+        sender=number,
+        receiver=receiver,
+        text=text,
+        received_at=sms.received_at or now,
+        org_unit_id=unit_id,
+        message_id=answered.id if answered else None,
+        contact_id=contact_id,
+        keyword=keyword_of(text, settings),
+        gateway=gateway[:40],
+        dedupe_key=key,
     )
+    session.add(reply)
     if unit_id is not None:
         mark_changed(session, [unit_id])
-        if keyword == OPT_OUT:
-            confirm_opt_out(session, settings, unit_id, number, contact_id, now, config)
-    return ReportVerdict(200, "received", True)
+    return reply
+
+
+def _act_on_keywords(session: Session, settings: SmsSettings, stored: list[IncomingSms], config: Config) -> None:
+    """STOP / START, in the order they came, then the confirmations the settings ask for."""
+    keyworded = [r for r in stored if r.keyword]
+    if not keyworded:
+        return
+    now = utcnow()
+    apply_keywords(session, [(r.keyword, r.sender) for r in keyworded], now)
+    for r in keyworded:
+        if r.keyword == OPT_OUT and r.org_unit_id is not None:
+            confirm_opt_out(session, settings, r.org_unit_id, r.sender, r.contact_id, now, config)
 
 
 def _number(sender: str, region: str) -> str:
-    """E.164 when the sender is a phone number; otherwise its words, as the gateway gave them."""
+    """E.164 when the sender is a phone number; otherwise its words, as the gateway gave them.
+    Gateways mostly send E.164 already: taken as it is (parsing costs more than storing)."""
     cleaned = gateway_words(sender)[:40]
+    if _E164.fullmatch(cleaned):
+        return cleaned
     try:
         return parse_phone(cleaned, region).e164
     except InvalidPhoneNumber:

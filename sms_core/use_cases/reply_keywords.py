@@ -44,26 +44,36 @@ def keyword_of(text: str, settings: SmsSettings) -> str | None:
     return None
 
 
-def apply_keyword(session: Session, keyword: str, number: str, at) -> int:
-    """Withdraw (OPT_OUT) or register (OPT_IN) consent for ``number`` of every contact who has it;
-    returns how many consents changed."""
-    phones = session.scalars(select(ContactPhone).where(ContactPhone.number == number)).all()
-    if not phones:
+def apply_keywords(session: Session, actions: list[tuple[str, str]], at) -> int:
+    """Withdraw (OPT_OUT) or register (OPT_IN) consent for each ``(keyword, number)``, in order,
+    for every contact who has the number; returns how many consents changed.  The numbers'
+    phones and consents are read in two queries, however many keywords a burst of replies holds."""
+    numbers = sorted({number for _, number in actions})
+    if not numbers:
         return 0
-    active = {
-        c.phone_id: c
-        for c in session.scalars(
-            select(SmsConsent).where(SmsConsent.phone_id.in_([p.id for p in phones]), SmsConsent.withdrawn_at.is_(None))
-        )
-    }
-    if keyword == OPT_OUT:
-        for consent in active.values():
-            consent.withdrawn_at, consent.withdrawn_by_user_id, consent.withdrawn_source = at, None, SMS_REPLY
-        return len(active)
-    missing = [p for p in phones if p.id not in active]
-    for phone in missing:
-        session.add(SmsConsent(contact_id=phone.contact_id, phone_id=phone.id, source=SMS_REPLY, registered_at=at))
-    return len(missing)
+    phones: dict[str, list[ContactPhone]] = {}
+    for phone in session.scalars(select(ContactPhone).where(ContactPhone.number.in_(numbers))):
+        phones.setdefault(phone.number, []).append(phone)
+    ids = [p.id for found in phones.values() for p in found]
+    active: dict[int, SmsConsent] = {}
+    if ids:
+        query = select(SmsConsent).where(SmsConsent.phone_id.in_(ids), SmsConsent.withdrawn_at.is_(None))
+        active = {c.phone_id: c for c in session.scalars(query)}
+    changed = 0
+    for keyword, number in actions:
+        for phone in phones.get(number, []):
+            consent = active.get(phone.id)
+            if keyword == OPT_OUT and consent is not None:
+                consent.withdrawn_at, consent.withdrawn_by_user_id, consent.withdrawn_source = at, None, SMS_REPLY
+                del active[phone.id]
+                changed += 1
+            elif keyword == OPT_IN and consent is None:
+                active[phone.id] = SmsConsent(
+                    contact_id=phone.contact_id, phone_id=phone.id, source=SMS_REPLY, registered_at=at
+                )
+                session.add(active[phone.id])
+                changed += 1
+    return changed
 
 
 def confirm_opt_out(

@@ -19,7 +19,7 @@ from sms_core.domain.setting_definitions import (
 from sms_core.domain.statuses import SmsStatus as S
 from sms_core.gateways.base import IncomingMessage
 from sms_core.read_models.contacts import get_contact
-from sms_core.storage.models import DispatchState, OrgUnit, SmsMessage, utcnow
+from sms_core.storage.models import ContactPhone, DispatchState, OrgUnit, SmsConsent, SmsMessage, utcnow
 from sms_core.storage.reply_models import OPT_IN, OPT_OUT, IncomingSms
 from sms_core.use_cases.accounts import load_actor
 from sms_core.use_cases.replies import receive_replies, receive_reply
@@ -151,3 +151,22 @@ def test_what_a_gateway_sends_is_stored_safely(demo_base_db):
     assert receive_reply(demo_base_db, "kannel", odd).text == "received"
     [stored] = replies(demo_base_db)
     assert stored.text.startswith("Hei der\nxxx") and len(stored.text) == 1600 and len(stored.sender) == 40
+
+
+def test_keywords_in_one_burst_act_in_the_order_they_came(demo_base_db, consented):
+    contact_id, number = consented
+    change_setting(demo_base_db, load_actor(demo_base_db, "admin"), OPT_IN_ENABLED, True)
+    send(demo_base_db, "staff", number, contact_id)
+    receive_replies(demo_base_db, "kannel", [reply(number, "STOP", "b1"), reply(number, "START", "b2")])
+    assert send(demo_base_db, "staff", number, contact_id).status is S.ACCEPTED
+    receive_replies(demo_base_db, "kannel", [reply(number, "START", "b3"), reply(number, "STOP", "b4")])
+    assert send(demo_base_db, "staff", number, contact_id).status is S.CONSENT_NOT_REGISTERED
+    with demo_base_db.session() as s:
+        consents = s.execute(
+            select(SmsConsent.source, SmsConsent.withdrawn_source)
+            .join(ContactPhone, ContactPhone.id == SmsConsent.phone_id)
+            .where(ContactPhone.number == number)
+            .order_by(SmsConsent.id)
+        ).all()
+    assert [withdrawn for _, withdrawn in consents] == ["SMS reply", "SMS reply"], "b3's START found it active"
+    assert consents[1].source == "SMS reply"
