@@ -38,6 +38,14 @@ PAGES = [
         "Calendar / communication",
     ),
     MenuPage(
+        "pages/replies.py",
+        "Replies",
+        ":material/reply:",
+        "sms-replies",
+        Permission.VIEW_SMS,
+        "Calendar / communication",
+    ),
+    MenuPage(
         "pages/contacts.py",
         "Contacts",
         ":material/contacts:",

@@ -34,6 +34,7 @@ def consent_sentence(phone: PhoneView) -> str:
     if c.withdrawn_at is None:
         return registered + "."
     withdrawn = f"Withdrawn {local_time(c.withdrawn_at)}" + (f" by {c.withdrawn_by}" if c.withdrawn_by else "")
+    withdrawn += f" ({c.withdrawn_source})" if c.withdrawn_source else ""
     return f"{withdrawn}. {registered}."
 
 

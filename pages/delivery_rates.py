@@ -13,6 +13,7 @@ from datetime import timedelta
 import streamlit as st
 
 from pages._delivery_rates_charts import format_figure, reasons_chart, share_chart, units_chart, volume_chart
+from pages._delivery_rates_opt_outs import show_opt_outs
 from pages._links import overview_link
 from pages._shared import current_actor, database, plain, runtime, show_refusal
 from sms_core.domain.errors import SmsError
@@ -196,6 +197,7 @@ except SmsError as exc:
     show_refusal(exc)
     st.stop()
 show_headlines(report, actor)
+show_opt_outs(actor, period, unit_ids)
 show_stuck(report, actor)
 show_daily(report)
 show_statuses(report, actor)

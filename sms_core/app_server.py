@@ -51,7 +51,11 @@ def build_app(runtime: Runtime) -> st.App:
     # Left to itself Streamlit also treats pages/ as old-style pages, and every deep link
     # (/sms-contacts, /sms-messages?contact=6) then flashed a "Page not found" dialog.
     PagesManager.uses_pages_directory = False
-    return st.App(PROJECT_ROOT / "app.py", routes=routes(runtime.gateway, runtime.reports), lifespan=_lifespan(runtime))
+    return st.App(
+        PROJECT_ROOT / "app.py",
+        routes=routes(runtime.gateway, runtime.reports, runtime.replies),
+        lifespan=_lifespan(runtime),
+    )
 
 
 def serve(port: int = 8501, address: str = "127.0.0.1") -> None:

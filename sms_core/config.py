@@ -8,6 +8,7 @@ CLI and the app can say it in one line.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from dataclasses import dataclass, field
@@ -86,6 +87,10 @@ class Config:
     simulated_failed_share: float = 0.04
     simulated_no_report_share: float = 0.04
     simulated_undelivered_share: float = 0.03
+    simulated_reply_share: float = 0.05  # of the delivered messages: answered (now and then with STOP)
+    incoming_secret: str = field(default="", repr=False)  # in the incoming-SMS URL; empty: the route refuses all
+    # Addresses (or networks) the incoming-SMS route takes calls from: Kannel's smsbox, by default on this host.
+    incoming_allowed: tuple[str, ...] = ("127.0.0.1", "::1")
 
     @property
     def report_deadline(self) -> float:
@@ -138,6 +143,20 @@ def check_http_url(name: str, url: str) -> str:
     return url
 
 
+def _networks(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """Comma-separated IP addresses or networks (``10.0.0.0/24``), each checked now."""
+    raw = [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+    for item in raw:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ConfigurationError(
+                f"Environment variable {name} must list IP addresses or networks separated by commas; "
+                f"{item!r} is neither."
+            ) from None
+    return tuple(raw) or default
+
+
 def _url(name: str, default: str = "") -> str:
     raw = os.environ.get(name, "").strip()
     return check_http_url(name, raw) if raw else default
@@ -170,6 +189,9 @@ def load_config() -> Config:
         simulated_failed_share=_float("SMS_SIMULATED_FAILED_SHARE", 0.04),
         simulated_no_report_share=_float("SMS_SIMULATED_NO_REPORT_SHARE", 0.04),
         simulated_undelivered_share=_float("SMS_SIMULATED_UNDELIVERED_SHARE", 0.03),
+        simulated_reply_share=_float("SMS_SIMULATED_REPLY_SHARE", 0.05),
+        incoming_secret=os.environ.get("SMS_INCOMING_SECRET", "").strip(),
+        incoming_allowed=_networks("SMS_INCOMING_ALLOWED_ADDRESSES", Config.incoming_allowed),
     )
 
 

@@ -18,17 +18,18 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 
 from sms_core import config as config_module
 from sms_core.app_server import app_runtime
 from sms_core.config import PROJECT_ROOT
 from sms_core.delivery.http import REPORT_PATH, http_app
+from sms_core.delivery.incoming import ReplyBatcher
 from sms_core.delivery.reports import ReportBatcher
 from sms_core.demo.seed import seed_demo
 from sms_core.domain.statuses import SmsStatus
 from sms_core.gateways.simulated import OutcomeMix, SimulatedGateway
-from sms_core.storage.models import DispatchState, SmsMessage, utcnow
+from sms_core.storage.models import ContactPhone, DispatchState, SmsConsent, SmsMessage, utcnow
 from sms_core.use_cases.accounts import load_actor
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -157,17 +158,21 @@ class Served:
 
 class ReportServer(Served):
     """The project's HTTP routes for ``db`` and ``gateway`` (sms_core.delivery.http), served as the
-    stand-alone worker serves them; ``url`` is the delivery-report URL to give a gateway."""
+    stand-alone worker serves them; ``url`` is the delivery-report URL to give a gateway.  With a
+    ``config`` that has an incoming secret, the incoming-SMS route takes replies too."""
 
-    def __init__(self, db, gateway):
+    def __init__(self, db, gateway, config=None):
         self.batcher = ReportBatcher(db)
-        super().__init__(http_app(gateway, self.batcher))
+        self.replies = ReplyBatcher(db, gateway.name, config) if config else None
+        super().__init__(http_app(gateway, self.batcher, replies=self.replies))
         self.base = self.url
         self.url = f"{self.base}{REPORT_PATH}"
 
     def close(self) -> None:
         super().close()
         self.batcher.close()
+        if self.replies:
+            self.replies.close()
 
 
 def http_call(url: str, method: str = "GET", data: bytes | None = None, headers=None) -> tuple[int, str]:
@@ -254,6 +259,21 @@ def accepted_messages(db, count: int, text: str = "report me") -> list[tuple[int
     with db.session() as s:
         ids = s.scalars(insert(SmsMessage).returning(SmsMessage.id, sort_by_parameter_order=True), rows).all()
     return [(message_id, row["dlr_token"]) for message_id, row in zip(ids, rows, strict=True)]
+
+
+def consented_number(db) -> tuple[int, str]:
+    """(contact id, number) of a demo contact whose number has consent and is theirs alone."""
+    with db.session() as s:
+        rows = s.execute(
+            select(ContactPhone.contact_id, ContactPhone.number)
+            .join(SmsConsent, SmsConsent.phone_id == ContactPhone.id)
+            .where(SmsConsent.withdrawn_at.is_(None))
+            .order_by(ContactPhone.id)
+        ).all()
+        for contact_id, number in rows:
+            if s.scalar(select(func.count()).where(ContactPhone.number == number)) == 1:
+                return contact_id, number
+    raise AssertionError("the demo has no contact with consent")
 
 
 def app_on(url: str, monkeypatch, demo_mode: bool = True):

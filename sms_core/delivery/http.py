@@ -1,8 +1,9 @@
 """Every HTTP route the project serves, in one place: the app mounts them into ``st.App(routes=…)``
 and the stand-alone worker serves them with uvicorn (``http_app``), so both answer alike.
 
-Routes (today): ``GET|POST /api/dlr?id=…&token=…`` plus the gateway's own report parameters.
-HEAD is refused there: it must never apply a report.
+Routes: ``GET|POST /api/dlr?id=…&token=…`` plus the gateway's own report parameters, and
+``GET|POST /api/mo?secret=…`` plus the gateway's incoming-SMS parameters (``delivery.incoming``).
+HEAD is refused on both: it must never apply a report or store a reply.
 
 Limits on every route, because the gateway's side of the network is not ours: a body of at most
 64 KiB, read piece by piece whatever Content-Length claims (a Content-Length that is not a
@@ -28,6 +29,7 @@ from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from sms_core.config import Config, redact_url
+from sms_core.delivery.incoming import INCOMING_PATH, ReplyBatcher, handle_incoming
 from sms_core.delivery.reports import ReportBatcher, handle_report
 from sms_core.gateways.base import Gateway
 
@@ -110,20 +112,29 @@ def limited(route: str, handler: Handler, methods: Sequence[str]) -> Callable[[R
     return endpoint
 
 
-def routes(gateway: Gateway, batcher: ReportBatcher) -> list[BaseRoute]:
-    """Every route the project serves; the app and the worker mount exactly these."""
+def routes(gateway: Gateway, batcher: ReportBatcher, replies: ReplyBatcher | None = None) -> list[BaseRoute]:
+    """Every route the project serves; the app and the worker mount exactly these.  Without
+    ``replies`` the incoming-SMS route refuses every call."""
 
     async def delivery_report(request: Request, params: dict[str, str]) -> Response:
         verdict = await run_in_threadpool(handle_report, params, gateway, batcher)
         return answer(verdict.text, verdict.http_status, "delivery-report")
 
+    async def incoming_sms(request: Request, params: dict[str, str]) -> Response:
+        address = request.client.host if request.client else None
+        verdict = await run_in_threadpool(handle_incoming, params, address, gateway, replies)
+        return answer(verdict.text, verdict.http_status, "incoming-sms")
+
     methods = ("GET", "POST")
-    return [Route(REPORT_PATH, limited("delivery-report", delivery_report, methods), methods=list(methods))]
+    return [
+        Route(REPORT_PATH, limited("delivery-report", delivery_report, methods), methods=list(methods)),
+        Route(INCOMING_PATH, limited("incoming-sms", incoming_sms, methods), methods=list(methods)),
+    ]
 
 
-def http_app(gateway: Gateway, batcher: ReportBatcher, lifespan=None) -> Starlette:
+def http_app(gateway: Gateway, batcher: ReportBatcher, lifespan=None, replies: ReplyBatcher | None = None) -> Starlette:
     """The routes as an ASGI app of their own, for the stand-alone worker (and tests)."""
-    return Starlette(routes=routes(gateway, batcher), lifespan=lifespan)
+    return Starlette(routes=routes(gateway, batcher, replies), lifespan=lifespan)
 
 
 # ---- which URL the gateway is given, and whether it answers ---------------------------------

@@ -20,6 +20,7 @@ import uvicorn
 
 from sms_core.config import DEFAULTS, Config
 from sms_core.delivery.http import announce_report_url, http_app, report_url_fix
+from sms_core.delivery.incoming import ReplyBatcher
 from sms_core.delivery.reports import ReportBatcher
 from sms_core.domain.errors import SmsError
 from sms_core.gateways.base import Gateway
@@ -80,7 +81,9 @@ def start_in_background(db: Database, gateway: Gateway, config: Config = DEFAULT
     return stopper
 
 
-def run_worker(db: Database, gateway: Gateway, reports: ReportBatcher, config: Config) -> None:
+def run_worker(
+    db: Database, gateway: Gateway, reports: ReportBatcher, config: Config, replies: ReplyBatcher | None = None
+) -> None:
     """The stand-alone worker process: the HTTP routes on SMS_WEBHOOK_ADDRESS:SMS_WEBHOOK_PORT
     and the loop, until SIGINT/SIGTERM (uvicorn's own handlers stop both)."""
 
@@ -100,5 +103,5 @@ def run_worker(db: Database, gateway: Gateway, reports: ReportBatcher, config: C
         finally:
             stop()
 
-    app = http_app(gateway, reports, lifespan)
+    app = http_app(gateway, reports, lifespan, replies)
     uvicorn.run(app, host=config.webhook_address, port=config.webhook_port, log_level="warning", access_log=False)

@@ -26,6 +26,7 @@ from sms_core.demo.sample_data import (
     TEMPLATES,
     USERS,
 )
+from sms_core.demo.seed_replies import seed_replies
 from sms_core.domain.phones import InvalidPhoneNumber, parse_phone
 from sms_core.domain.segments import count_sms
 from sms_core.domain.senders import sender_problem
@@ -62,6 +63,7 @@ def seed_demo(
             return SeedResult(created, 0)
         world = _World.load(session)
     added = _bulk_messages(db, world, messages, now, days, rng)
+    seed_replies(db, rng, added)
     return SeedResult(created, added)
 
 

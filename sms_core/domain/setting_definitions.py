@@ -14,6 +14,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sms_core.domain.errors import InvalidInput
+from sms_core.domain.sms_text import validate_text
 
 Kind = Literal["switch", "number", "text", "words", "time_zone"]
 
@@ -115,6 +116,21 @@ _FROM_TEXT: dict[str, Callable[[str], object]] = {
 
 SENDING_ENABLED = "sms_sending_enabled"
 REQUIRE_CONSENT_FOR_UNKNOWN = "require_consent_for_unknown_numbers"
+OPT_OUT_KEYWORDS = "opt_out_keywords"
+OPT_IN_ENABLED = "opt_in_enabled"
+OPT_IN_KEYWORDS = "opt_in_keywords"
+OPT_OUT_CONFIRMATION = "opt_out_confirmation"
+OPT_OUT_CONFIRMATION_TEXT = "opt_out_confirmation_text"
+REPLY_DEFAULT_UNIT = "reply_default_unit"
+
+
+def _sms_text_problem(value: object) -> str | None:
+    try:
+        validate_text(str(value))
+    except InvalidInput as exc:
+        return exc.message
+    return None
+
 
 # In the order the settings page shows them, section by section.
 DEFINITIONS: tuple[SettingDefinition, ...] = (
@@ -131,6 +147,59 @@ DEFINITIONS: tuple[SettingDefinition, ...] = (
         "When on, a typed number that belongs to no contact is refused as “Consent is not registered”.",
         "switch",
         False,
+    ),
+    SettingDefinition(
+        OPT_OUT_KEYWORDS,
+        "Opt-out keywords",
+        "A reply that is exactly one of these words (case and surrounding spaces ignored) withdraws "
+        "consent for that number, with source “SMS reply”. Separate them with commas.",
+        "words",
+        ("STOPP", "STOP", "AVMELD", "UNSUBSCRIBE"),
+        section="Replies",
+    ),
+    SettingDefinition(
+        OPT_IN_ENABLED,
+        "Opt-in by SMS reply",
+        "When on, a reply that is exactly one of the opt-in keywords registers consent again for that number.",
+        "switch",
+        False,
+        section="Replies",
+    ),
+    SettingDefinition(
+        OPT_IN_KEYWORDS,
+        "Opt-in keywords",
+        "Used only while opt-in by SMS reply is on. Separate them with commas.",
+        "words",
+        ("START",),
+        section="Replies",
+    ),
+    SettingDefinition(
+        OPT_OUT_CONFIRMATION,
+        "Confirm an opt-out by SMS",
+        "When on, an opt-out is answered with the confirmation text below, sent and recorded as an "
+        "ordinary message of the unit.",
+        "switch",
+        False,
+        section="Replies",
+    ),
+    SettingDefinition(
+        OPT_OUT_CONFIRMATION_TEXT,
+        "Opt-out confirmation text",
+        "What the confirmation SMS says.",
+        "text",
+        "You will receive no more SMS from us.",
+        section="Replies",
+        check=_sms_text_problem,
+    ),
+    SettingDefinition(
+        REPLY_DEFAULT_UNIT,
+        "Org. unit for other replies",
+        "The code of the org. unit that gets replies from numbers no SMS was sent to. "
+        "While empty (or not a unit's code), such replies are kept but shown to no one.",
+        "text",
+        "",
+        section="Replies",
+        max_length=40,
     ),
 )
 

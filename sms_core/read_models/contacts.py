@@ -36,6 +36,7 @@ class ConsentState:
     source: str | None = None
     withdrawn_at: datetime | None = None
     withdrawn_by: str | None = None
+    withdrawn_source: str | None = None  # "SMS reply" when the contact answered STOP
 
     @property
     def active(self) -> bool:
@@ -183,5 +184,6 @@ def _latest_consents(session: Session, phone_ids: list[int]) -> dict[int, Consen
             r.source,
             r.withdrawn_at,
             names.get(r.withdrawn_by_user_id),
+            r.withdrawn_source,
         )
     return latest

@@ -178,7 +178,7 @@ def contains_pattern(typed: str) -> str:
     return f"%{escaped}%"
 
 
-def phone_condition(typed: str, region: str = DEFAULT_REGION) -> ColumnElement[bool]:
+def phone_condition(typed: str, region: str = DEFAULT_REGION, column=SmsMessage.phone) -> ColumnElement[bool]:
     """Digits typed in any format ('912 34', '+47 912…', '0047 912…') match the stored E.164.
 
     A whole number in national notation ('07911 123456' in the UK) is also matched exactly,
@@ -189,12 +189,12 @@ def phone_condition(typed: str, region: str = DEFAULT_REGION) -> ColumnElement[b
         return false()  # no stored number contains letters
     if digits.startswith("00"):  # the international prefix, written instead of +
         digits = digits[2:]
-    condition = SmsMessage.phone.like(f"%{digits}%")
+    condition = column.like(f"%{digits}%")
     try:
         whole = parse_phone(typed, region).e164
     except InvalidPhoneNumber:
         return condition
-    return or_(condition, SmsMessage.phone == whole)
+    return or_(condition, column == whole)
 
 
 def _order(sort: Sort) -> list:

@@ -158,6 +158,7 @@ class SmsConsent(Base):
     source: Mapped[str] = mapped_column(String(200))
     withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     withdrawn_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    withdrawn_source: Mapped[str | None] = mapped_column(String(200))  # e.g. "SMS reply" (migration 0008)
 
 
 class SmsMessage(Base):
@@ -168,6 +169,7 @@ class SmsMessage(Base):
         Index("ix_sms_messages_contact_sent", "contact_id", "sent_on"),
         Index("ix_sms_messages_sent", "sent_on", "id"),
         Index("ix_sms_messages_dispatch", "dispatch_state", "submitted_at"),
+        Index("ix_sms_messages_phone_sent", "phone", "sent_on"),  # the message a reply answers (0008)
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     text: Mapped[str] = mapped_column(Text)

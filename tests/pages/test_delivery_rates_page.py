@@ -55,6 +55,7 @@ def test_a_lead_sees_their_units_delivery_rates(app_env):
         "Failed",
         "Still pending",
         "Not sent",
+        "Opt-outs by SMS reply",
     ]
     assert any("UTC calendar days" in c.value for c in at.caption)
 
