@@ -209,6 +209,8 @@ def _worker(args) -> int:
 
 for _name in ("users", "units", "contacts"):
     COMMANDS[_name] = cli_admin.run
+
+
 @command("kannel-config")
 def _kannel_config(args) -> int:
     config = load_config()
