@@ -85,6 +85,15 @@ class Config:
     simulated_failed_share: float = 0.04
     simulated_no_report_share: float = 0.04
     simulated_undelivered_share: float = 0.03
+    alert_interval: float = 60.0  # seconds between evaluations of the alert rules
+    public_url: str = "http://localhost:8501"  # the app as people open it: the links in alert mails
+    smtp_host: str = ""  # no host: alert mails wait in the outbox
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_username: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_from: str = "sms-alerts@localhost"
+    smtp_timeout: float = 10.0
 
     @property
     def report_deadline(self) -> float:
@@ -168,6 +177,15 @@ def load_config() -> Config:
         simulated_failed_share=_float("SMS_SIMULATED_FAILED_SHARE", 0.04),
         simulated_no_report_share=_float("SMS_SIMULATED_NO_REPORT_SHARE", 0.04),
         simulated_undelivered_share=_float("SMS_SIMULATED_UNDELIVERED_SHARE", 0.03),
+        alert_interval=_float("SMS_ALERT_INTERVAL", 60.0),
+        public_url=_url("SMS_PUBLIC_URL", Config.public_url).rstrip("/"),
+        smtp_host=os.environ.get("SMTP_HOST", "").strip(),
+        smtp_port=_port("SMTP_PORT", 25),
+        smtp_starttls=_bool("SMTP_STARTTLS", False),
+        smtp_username=os.environ.get("SMTP_USERNAME", ""),
+        smtp_password=os.environ.get("SMTP_PASSWORD", ""),
+        smtp_from=os.environ.get("SMTP_FROM", "").strip() or Config.smtp_from,
+        smtp_timeout=_float("SMTP_TIMEOUT", 10.0),
     )
 
 
