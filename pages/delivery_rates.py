@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import streamlit as st
 
+from pages._alerts_banner import alert_banner
 from pages._delivery_rates_charts import format_figure, reasons_chart, share_chart, units_chart, volume_chart
 from pages._links import overview_link
 from pages._shared import current_actor, database, plain, runtime, show_refusal
@@ -187,6 +188,7 @@ def show_reasons(report: DeliveryReport, actor: Actor) -> None:
 
 actor = current_actor()
 st.title("Delivery rates")
+alert_banner(actor)
 period, unit_ids = choose_scope(actor)
 try:
     report = delivery_report(

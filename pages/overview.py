@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from pages._alerts_banner import alert_banner
 from pages._flash import show_flash
 from pages._overview_contact import ContactContext, contact_context, show_contact_heading
 from pages._overview_export import export_button
@@ -41,6 +42,7 @@ def main() -> None:
     show_flash()  # e.g. the confirmation of a send that closed the dialog
     st.title("SMS messages")
     actor.require(Permission.VIEW_SMS)
+    alert_banner(actor)
     unit_names = {str(u.id): u.name for u in units_of(db, actor)}
     if not unit_names:
         st.info("You are not associated with any org. unit, so there are no SMS messages to show.")
