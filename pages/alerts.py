@@ -25,7 +25,7 @@ def show_open(incidents, actor) -> None:
             st.caption(
                 f"Last checked {local_time(incident.updated_at)}; at its worst {incident.peak_affected:,} messages."
             )
-            messages_link(incident, actor, key=f"alert_open_link_{incident.id}")
+            messages_link(incident, actor, f"alert_open_link_{incident.id}")
 
 
 def show_past(incidents) -> None:

@@ -43,13 +43,21 @@ def test_the_banner_shows_an_open_incident_to_users_of_its_unit_with_a_link_to_i
     oslo = stuck_in_oslo(app_env)
     at = run_as("staff")  # Oslo is staff's unit: the overview shows the banner
     assert any(STUCK_LINE in line for line in banner(at))
-    link = next(p for p in at.page_link if p.proto.label == "Show these messages")
-    params = parse_qs(link.proto.query_string)
-    assert params["unit"] == [str(oslo)] and set(params["status"]) == {"Unknown", "Accepted", "Resent"}
     assert not any(p.proto.label == "All alerts" for p in at.page_link)  # staff cannot open the Alerts page
+    at.session_state["status"] = ["Received"]  # a filter of the user's own, replaced by the banner's
+    at.run()
+    next(b for b in at.button if b.label == "Show these messages").click().run()  # on the overview: its filters
+    assert not at.exception
+    assert at.multiselect(key="status").value == ["Unknown", "Accepted", "Resent"]
+    assert at.selectbox(key="ov_unit").value == str(oslo)
+    assert at.query_params["status"] == ["Unknown", "Accepted", "Resent"]  # and the URL says so
     assert banner(run_as("kari")) == []  # Trondheim only: not her unit
+
     rates = open_page(run_as("lead"), "sms-delivery-rates")
     assert any(STUCK_LINE in line for line in banner(rates))
+    link = next(p for p in rates.page_link if p.proto.label == "Show these messages")  # elsewhere: a link
+    params = parse_qs(link.proto.query_string)
+    assert params["unit"] == [str(oslo)] and set(params["status"]) == {"Unknown", "Accepted", "Resent"}
     assert any(p.proto.label == "All alerts" for p in rates.page_link)
 
 
@@ -83,6 +91,6 @@ def test_an_administrator_edits_a_units_rules_and_the_form_shows_what_was_saved(
     assert not at.exception
     assert any("Saved the alert rules of Oslo Sentrum" in s.value for s in at.success)
     rules = unit_rules(app_env, load_actor(app_env, "admin"), oslo)
-    assert rules[RuleKind.FAILED_SHARE] == AlertRule(RuleKind.FAILED_SHARE, True, 30, 25, 5)
+    assert rules[RuleKind.FAILED_SHARE] == AlertRule(RuleKind.FAILED_SHARE, True, 10, 25, 5)  # the demo: 10 min
     assert rules[RuleKind.SILENT].enabled is False
     assert at.number_input(key=f"alert_rule_{oslo}_failed_share_percent").value == 25

@@ -8,14 +8,14 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import delete, func, insert, select
 
 from sms_core.domain.alert_rules import DEFAULT_RULES, AlertRule, RuleKind
 from sms_core.domain.errors import InvalidInput, PermissionDenied
 from sms_core.domain.setting_definitions import ALERT_MAIL_TO
 from sms_core.domain.statuses import SmsStatus as S
 from sms_core.read_models.alerts import incident_history, open_incidents, unit_rules
-from sms_core.storage.alert_models import AlertIncident, MailOutbox
+from sms_core.storage.alert_models import AlertIncident, AlertRuleRow, MailOutbox
 from sms_core.storage.models import DispatchState, SmsMessage, StatusEvent, utcnow
 from sms_core.use_cases.accounts import load_actor, unit_id_by_code
 from sms_core.use_cases.alert_rules import save_alert_rule
@@ -69,8 +69,22 @@ def mails(db) -> list[MailOutbox]:
 
 
 @pytest.fixture
-def oslo(demo_base_db) -> int:
+def demo_rules(demo_base_db) -> set:
+    """The demo seed's own rules, read before ``oslo`` puts the issue's defaults back."""
+    with demo_base_db.session() as session:
+        return {(r.kind, r.minutes, r.percent, r.min_messages) for r in session.scalars(select(AlertRuleRow))}
+
+
+@pytest.fixture
+def oslo(demo_base_db, demo_rules) -> int:
+    """Oslo Sentrum, every unit watched by the defaults of issue 16 (the demo seed's own rule gone)."""
+    with demo_base_db.session() as session:
+        session.execute(delete(AlertRuleRow))
     return unit_id_by_code(demo_base_db, "OSL")
+
+
+def test_the_demo_watches_failure_spikes_over_10_minutes_and_5_messages(demo_rules):
+    assert demo_rules == {("failed_share", 10, 20, 5)}
 
 
 @pytest.fixture
