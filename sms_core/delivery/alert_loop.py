@@ -49,6 +49,10 @@ class AlertLoop:
             stop.wait(min(MAIL_INTERVAL, self.config.alert_interval))
 
     def send_mails(self):
+        """Without SMTP_HOST the mails wait in the outbox untried, so they go out as soon as a
+        worker with a mail server starts, not after a backoff earned while there was none."""
+        if not getattr(self.mailer, "configured", True):
+            return None
         return send_due_mails(self.db, self.mailer)
 
 
