@@ -10,8 +10,10 @@ from datetime import timedelta
 import pytest
 from smtp_server import SmtpServer
 from sqlalchemy import select
+from support import accepting
 
 from sms_core.config import DEFAULTS
+from sms_core.delivery.alert_loop import AlertLoop
 from sms_core.gateways.mail import SmtpMailer
 from sms_core.storage.alert_models import MailOutbox
 from sms_core.storage.models import utcnow
@@ -90,3 +92,14 @@ def test_several_workers_sending_at_once_send_each_mail_exactly_once(db, smtp):
     for t in threads:
         t.join()
     assert sorted(to for to, _ in smtp.received()) == sorted(f"lead{i}@example.org" for i in range(12))
+
+
+def test_without_smtp_host_the_worker_leaves_mails_untried_and_sends_them_once_a_server_is_set(db, smtp):
+    queue(db, 1)
+    AlertLoop(db, accepting(), DEFAULTS).send_mails()  # SMTP_HOST unset
+    [mail] = outbox(db)
+    assert (mail.attempts, mail.sent_at, mail.last_error) == (0, None, None)
+    smtp.start()
+    configured = replace(DEFAULTS, smtp_host="127.0.0.1", smtp_port=smtp.port)
+    assert AlertLoop(db, accepting(), configured).send_mails().sent == 1
+    assert [to for to, _ in smtp.received()] == ["lead0@example.org"]
