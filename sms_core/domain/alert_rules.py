@@ -20,6 +20,10 @@ STUCK_LOOKBACK_HOURS = 24
 # Delivery reports usually arrive within seconds; a message younger than this has not yet had
 # the chance, so it does not make a gateway look silent.
 SILENT_GRACE_MINUTES = 2
+# An incident resolves only after this many evaluations in a row found the rule no longer holding
+# (three minutes at the worker's pace): figures near a limit waver from minute to minute, and each
+# wobble would otherwise resolve the incident and open a new one, with a mail each time.
+CALM_EVALUATIONS = 3
 
 
 class RuleKind(StrEnum):

@@ -60,6 +60,7 @@ class AlertIncident(Base):
     messages: Mapped[int] = mapped_column(Integer, default=0)
     affected: Mapped[int] = mapped_column(Integer, default=0)
     peak_affected: Mapped[int] = mapped_column(Integer, default=0)
+    calm_evaluations: Mapped[int] = mapped_column(Integer, default=0)  # in a row, without the rule holding
     summary: Mapped[str] = mapped_column(String(500))
 
 

@@ -1,5 +1,5 @@
 """Evaluating the alert rules: one incident per rule and unit while it lasts — opened, updated
-with the newest figures, resolved — and one mail to each recipient when it opens and when it
+with the newest figures, resolved once the rule has not held for a few evaluations in a row — and one mail to each recipient when it opens and when it
 resolves, written to the outbox in the same transaction, so an incident never exists without
 its mails nor a mail without its incident.
 
@@ -20,7 +20,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from sms_core.domain.alert_rules import AlertRule, Figures, RuleKind, breached, summary
+from sms_core.domain.alert_rules import CALM_EVALUATIONS, AlertRule, Figures, RuleKind, breached, summary
 from sms_core.domain.setting_definitions import ALERT_MAIL_TO, mail_addresses
 from sms_core.read_models.alert_figures import measure, window_start
 from sms_core.read_models.alerts import incident_filter, rules_of_units
@@ -108,6 +108,7 @@ def _apply(
                     messages=figures.messages,
                     affected=figures.affected,
                     peak_affected=figures.affected,
+                    calm_evaluations=0,
                     summary=words,
                 )
             )
@@ -115,12 +116,15 @@ def _apply(
             return "opened"
         incident.updated_at, incident.messages, incident.affected = now, figures.messages, figures.affected
         incident.peak_affected = max(incident.peak_affected, figures.affected)
-        incident.summary = words
+        incident.summary, incident.calm_evaluations = words, 0
         return "updated"
-    if incident is not None:
-        incident.resolved_at = incident.updated_at = now
-        return "resolved"
-    return None
+    if incident is None:
+        return None
+    incident.updated_at, incident.calm_evaluations = now, incident.calm_evaluations + 1
+    if incident.calm_evaluations < CALM_EVALUATIONS:
+        return "updated"
+    incident.resolved_at = now
+    return "resolved"
 
 
 def change_incident(session: Session, unit_id: int, kind: RuleKind, known: AlertIncident | None) -> AlertIncident:

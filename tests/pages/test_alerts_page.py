@@ -8,7 +8,7 @@ from urllib.parse import parse_qs
 
 from test_app_shell import menu, open_page, run_as
 
-from sms_core.domain.alert_rules import AlertRule, RuleKind
+from sms_core.domain.alert_rules import CALM_EVALUATIONS, AlertRule, RuleKind
 from sms_core.domain.statuses import SmsStatus
 from sms_core.read_models.alerts import unit_rules
 from sms_core.storage.models import SmsMessage, utcnow
@@ -73,7 +73,7 @@ def test_the_alerts_page_lists_open_and_past_incidents_for_leads(app_env):
     with app_env.session() as s:
         for message in s.query(SmsMessage).filter(SmsMessage.status == SmsStatus.ACCEPTED):
             message.status = SmsStatus.RECEIVED
-    assert evaluate_alerts(app_env).resolved >= 1
+    assert sum(evaluate_alerts(app_env).resolved for _ in range(CALM_EVALUATIONS)) >= 1
     at.run()
     past = at.dataframe[0].value
     assert list(past["Alert"]) == ["Stuck messages"] and list(past["Org. unit"]) == ["Oslo Sentrum"]

@@ -5,6 +5,8 @@
 - "One incident per rule and unit while it lasts" is a partial unique index over the open
   incidents, so two workers evaluating at the same moment cannot both open one: the second
   insert fails and its transaction, with its mails, is rolled back.
+- An incident counts the evaluations in a row that found its rule no longer holding, so it
+  resolves only once the figures have settled, not at their first wobble under the limit.
 - Mails are rows first and sent later by the worker, so a mail server that is down delays a
   mail, never the evaluation that wrote it; the partial index holds only the unsent ones, which
   is all the sending loop ever reads.
@@ -53,6 +55,7 @@ def upgrade() -> None:
         sa.Column("messages", sa.Integer(), nullable=False),
         sa.Column("affected", sa.Integer(), nullable=False),
         sa.Column("peak_affected", sa.Integer(), nullable=False),
+        sa.Column("calm_evaluations", sa.Integer(), nullable=False, server_default="0"),
         sa.Column("summary", sa.String(500), nullable=False),
     )
     open_only = sa.text("resolved_at IS NULL")
