@@ -8,10 +8,10 @@ import streamlit as st
 
 from pages._alert_rules import rule_editor
 from pages._alerts_banner import incident_line, messages_link
-from pages._shared import current_actor, database, local_time, show_refusal
+from pages._shared import current_actor, database, local_time, plain, show_refusal
 from sms_core.domain.errors import SmsError
 from sms_core.domain.permissions import Permission
-from sms_core.read_models.alerts import incident_history
+from sms_core.read_models.alerts import MailStatus, incident_history, mail_status
 
 
 def show_open(incidents, actor) -> None:
@@ -51,6 +51,15 @@ def show_past(incidents) -> None:
     )
 
 
+def show_mail_status(status: MailStatus) -> None:
+    if not status.waiting:
+        st.caption("Every alert mail has been sent.")
+        return
+    why = f" The mail server: {plain(status.last_error)}" if status.last_error else ""
+    waits = "alert mail waits" if status.waiting == 1 else "alert mails wait"
+    st.warning(f"{status.waiting:,} {waits} in the outbox.{why}", icon=":material/outgoing_mail:")
+
+
 actor = current_actor()
 st.title("Alerts")
 try:
@@ -58,6 +67,7 @@ try:
     show_open(current, actor)
     show_past(past)
     if actor.can(Permission.MANAGE_SETTINGS):
+        show_mail_status(mail_status(database(), actor))
         rule_editor(actor)
 except SmsError as exc:
     show_refusal(exc)

@@ -7,13 +7,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sms_core.domain.alert_rules import DEFAULT_RULES, AlertRule, RuleKind
 from sms_core.domain.permissions import Actor, Permission
 from sms_core.read_models.overview import OverviewFilter
-from sms_core.storage.alert_models import AlertIncident, AlertRuleRow
+from sms_core.storage.alert_models import AlertIncident, AlertRuleRow, MailOutbox
 from sms_core.storage.database import Database
 from sms_core.storage.models import OrgUnit
 
@@ -119,3 +119,24 @@ def incident_history(db: Database, actor: Actor, limit: int = 200) -> tuple[list
     )
     with db.session() as session:
         return open_incidents(db, actor), _views(session, past)
+
+
+@dataclass(frozen=True)
+class MailStatus:
+    waiting: int  # alert mails not sent yet
+    last_error: str | None  # why the oldest of them is not sent, in the mail server's words
+
+
+def mail_status(db: Database, actor: Actor) -> MailStatus:
+    """How the alert mails fare, for administrators: a mail server that is down shows here
+    rather than only in the worker's log."""
+    actor.require(Permission.MANAGE_SETTINGS)
+    with db.session() as session:
+        waiting = session.scalar(select(func.count()).select_from(MailOutbox).where(MailOutbox.sent_at.is_(None)))
+        last_error = session.scalar(
+            select(MailOutbox.last_error)
+            .where(MailOutbox.sent_at.is_(None), MailOutbox.last_error.is_not(None))
+            .order_by(MailOutbox.id)
+            .limit(1)
+        )
+    return MailStatus(waiting or 0, last_error)

@@ -11,7 +11,6 @@ so it reads what it then writes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode
@@ -197,12 +196,3 @@ def compose(change: str, unit_name: str, rule: AlertRule, incident: AlertInciden
         ]
     lines += ["", f"The rule: {rule.describe()}", "", f"The messages: {link}", f"All alerts: {public_url}{ALERTS_PATH}"]
     return subject, "\n".join(lines) + "\n"
-
-
-def pending_mails(db: Database, incident_ids: Iterable[int] | None = None) -> int:
-    """How many mails still wait in the outbox (for the settings page and the tests)."""
-    stmt = select(func.count()).select_from(MailOutbox).where(MailOutbox.sent_at.is_(None))
-    if incident_ids is not None:
-        stmt = stmt.where(MailOutbox.incident_id.in_(list(incident_ids)))
-    with db.session() as session:
-        return session.scalar(stmt) or 0

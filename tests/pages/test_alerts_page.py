@@ -94,3 +94,11 @@ def test_an_administrator_edits_a_units_rules_and_the_form_shows_what_was_saved(
     assert rules[RuleKind.FAILED_SHARE] == AlertRule(RuleKind.FAILED_SHARE, True, 10, 25, 5)  # the demo: 10 min
     assert rules[RuleKind.SILENT].enabled is False
     assert at.number_input(key=f"alert_rule_{oslo}_failed_share_percent").value == 25
+
+
+def test_an_administrator_sees_alert_mails_waiting_for_the_mail_server(app_env):
+    at = open_page(run_as("admin"), "sms-alerts")
+    assert "Every alert mail has been sent." in [c.value for c in at.caption]
+    stuck_in_oslo(app_env)  # a mail to Oslo's team lead, and no SMTP_HOST in these tests
+    at.run()
+    assert [w.value for w in at.warning] == ["1 alert mail waits in the outbox."]
