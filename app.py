@@ -70,6 +70,14 @@ PAGES = [
         "Reports",
     ),
     MenuPage(
+        "pages/alerts.py",
+        "Alerts",
+        ":material/notifications_active:",
+        "sms-alerts",
+        Permission.VIEW_DELIVERY_REPORTS,
+        "Reports",
+    ),
+    MenuPage(
         "pages/settings.py",
         "SMS settings",
         ":material/settings:",

@@ -5,7 +5,7 @@ Environment:
   BENCH_ROWS       messages to seed (default 1,000,000); a database already seeded with as many
                    is reused, so a second run only measures
   BENCH_RESEED=1   seed again even so
-  BENCH_ONLY       comma-separated parts to run: overview, rates, page, reports, replies, live, import (default all;
+  BENCH_ONLY       comma-separated parts to run: overview, rates, alerts, page, reports, replies, live, import (default all;
                    a partial run prints its table but leaves BENCHMARKS.md alone)
   BENCH_ADMIN_URL  a PostgreSQL database to create the bench databases from
                    (default postgresql+psycopg://postgres@127.0.0.1:5432/postgres)
@@ -25,7 +25,7 @@ from datetime import date, datetime
 
 from sqlalchemy import select, text
 
-from bench import contact_import, delivery_rates, live, overview, replies, worker
+from bench import alerts, contact_import, delivery_rates, live, overview, replies, worker
 from bench.database import ADMIN_URL, ADMIN_USER, BENCH_USER, BenchDatabases, message_count, prepare
 from bench.report import machine, markdown, print_table, write_benchmarks
 from bench.timing import Result
@@ -34,7 +34,7 @@ from sms_core.storage.database import Database
 from sms_core.storage.models import OrgUnit, SmsMessage
 from sms_core.use_cases.accounts import load_actor
 
-PARTS = ("overview", "rates", "page", "reports", "replies", "live", "import")
+PARTS = ("overview", "rates", "alerts", "page", "reports", "replies", "live", "import")
 WORD = "prescription"  # in about one message in ten: common enough that the count reaches its cap
 RUNS, BUDGET = 30, 20.0  # per measurement: up to 30 timed runs, or 20 s for a slow naive query
 
@@ -90,6 +90,9 @@ def run_parts(dbs: BenchDatabases, s: Scene, parts: set[str], log) -> list[Resul
         found = delivery_rates.measure_reports(db, naive, s.admin, s.unit_id, s.last_day, s.newest, RUNS, BUDGET)
         delivery_rates.apply_targets(found, dbs.rows)
         results += found
+    if "alerts" in parts:
+        log("alert rules…")
+        results += alerts.measure_alerts(db, naive, s.newest, RUNS, BUDGET)
     if "page" in parts:
         log("overview page render (AppTest)…")
         from bench import page  # Streamlit only here: the worker part's spawned processes re-import this module

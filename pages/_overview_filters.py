@@ -234,3 +234,12 @@ def current_filter(contact_id: int | None, zone: str) -> OverviewFilter:
         sort=state.get(SORT, Sort.SENT_ON_DESC),
         region=runtime().config.default_region,
     )
+
+
+def show_filter(f: OverviewFilter) -> None:
+    """on_click of a button on this page that shows other messages (the alert banner's): every
+    filter set from ``f``, as following a link to it would.  A link to the page one is on would
+    not do: here the widgets, not the URL, are the truth."""
+    st.session_state.update(widget_values(OverviewLink(f, statuses=tuple(sorted(f.statuses)))))
+    st.session_state[PAGE] = 1
+    overview_state().forget_selection()

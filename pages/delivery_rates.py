@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import streamlit as st
 
+from pages._alerts_banner import alert_banner
 from pages._delivery_rates_charts import format_figure, reasons_chart, share_chart, units_chart, volume_chart
 from pages._delivery_rates_opt_outs import show_opt_outs
 from pages._links import overview_link
@@ -188,6 +189,7 @@ def show_reasons(report: DeliveryReport, actor: Actor) -> None:
 
 actor = current_actor()
 st.title("Delivery rates")
+alert_banner(actor)
 period, unit_ids = choose_scope(actor)
 try:
     report = delivery_report(

@@ -91,6 +91,15 @@ class Config:
     incoming_secret: str = field(default="", repr=False)  # in the incoming-SMS URL; empty: the route refuses all
     # Addresses (or networks) the incoming-SMS route takes calls from: Kannel's smsbox, by default on this host.
     incoming_allowed: tuple[str, ...] = ("127.0.0.1", "::1")
+    alert_interval: float = 60.0  # seconds between evaluations of the alert rules
+    public_url: str = "http://localhost:8501"  # the app as people open it: the links in alert mails
+    smtp_host: str = ""  # no host: alert mails wait in the outbox
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_username: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_from: str = "sms-alerts@localhost"
+    smtp_timeout: float = 10.0
 
     @property
     def report_deadline(self) -> float:
@@ -192,6 +201,15 @@ def load_config() -> Config:
         simulated_reply_share=_float("SMS_SIMULATED_REPLY_SHARE", 0.05),
         incoming_secret=os.environ.get("SMS_INCOMING_SECRET", "").strip(),
         incoming_allowed=_networks("SMS_INCOMING_ALLOWED_ADDRESSES", Config.incoming_allowed),
+        alert_interval=_float("SMS_ALERT_INTERVAL", 60.0),
+        public_url=_url("SMS_PUBLIC_URL", Config.public_url).rstrip("/"),
+        smtp_host=os.environ.get("SMTP_HOST", "").strip(),
+        smtp_port=_port("SMTP_PORT", 25),
+        smtp_starttls=_bool("SMTP_STARTTLS", False),
+        smtp_username=os.environ.get("SMTP_USERNAME", ""),
+        smtp_password=os.environ.get("SMTP_PASSWORD", ""),
+        smtp_from=os.environ.get("SMTP_FROM", "").strip() or Config.smtp_from,
+        smtp_timeout=_float("SMTP_TIMEOUT", 10.0),
     )
 
 

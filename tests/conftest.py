@@ -229,3 +229,18 @@ def live_app(sqlite_url, request):
     app = LiveApp(sqlite_url, **env)
     yield app
     app.stop()
+
+
+@pytest.fixture
+def serve_app():
+    """``serve_app(url, **env)``: the app served on the database at ``url`` (not seeded here),
+    as often as a test restarts it; every one still running is stopped at the end."""
+    started: list[LiveApp] = []
+
+    def start(url: str, **env: str) -> LiveApp:
+        started.append(LiveApp(url, **env))
+        return started[-1]
+
+    yield start
+    for app in started:
+        app.stop()

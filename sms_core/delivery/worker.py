@@ -3,7 +3,9 @@
 - dispatch: queued messages are claimed (never by two workers) and handed to the gateway;
 - the status-check sweep: no final report in time → "Timeout during status check";
 - recovery: a message left mid-submission by a crash becomes "Sending failed" (outcome unknown),
-  never silently sent again.
+  never silently sent again;
+- alerts: the rules evaluated every minute and their mails sent, in a thread of their own
+  (``sms_core.delivery.alert_loop``).
 
 Delivery reports arrive over HTTP (``sms_core.delivery.http``).  ``python -m sms_core worker``
 runs the loop and that HTTP app as one process (several on one PostgreSQL are fine); in the
@@ -19,6 +21,7 @@ from contextlib import asynccontextmanager
 import uvicorn
 
 from sms_core.config import DEFAULTS, Config
+from sms_core.delivery.alert_loop import start_alert_loop
 from sms_core.delivery.http import announce_report_url, http_app, report_url_fix
 from sms_core.delivery.incoming import ReplyBatcher
 from sms_core.delivery.reports import ReportBatcher
@@ -67,15 +70,17 @@ class Worker:
 
 
 def start_in_background(db: Database, gateway: Gateway, config: Config = DEFAULTS):
-    """Start the worker loop as a daemon thread; returns a function that stops it."""
+    """Start the worker loop and the alert loop as daemon threads; returns a function that stops both."""
     stop = threading.Event()
     thread = threading.Thread(
         target=Worker(db, gateway, config).run_forever, args=(stop,), name="sms-worker", daemon=True
     )
     thread.start()
+    stop_alerts = start_alert_loop(db, gateway, config)
 
     def stopper() -> None:
         stop.set()
+        stop_alerts()
         thread.join(timeout=5)
 
     return stopper

@@ -27,11 +27,13 @@ from sms_core.demo.sample_data import (
     USERS,
 )
 from sms_core.demo.seed_replies import seed_replies
+from sms_core.domain.alert_rules import RuleKind
 from sms_core.domain.phones import InvalidPhoneNumber, parse_phone
 from sms_core.domain.segments import count_sms
 from sms_core.domain.senders import sender_problem
 from sms_core.domain.statuses import NOT_SENT, PENDING
 from sms_core.domain.statuses import SmsStatus as S
+from sms_core.storage.alert_models import AlertRuleRow
 from sms_core.storage.database import Database
 from sms_core.storage.models import (
     Contact,
@@ -76,6 +78,7 @@ def _seed_base(db: Database, rng: random.Random) -> bool:
             units[code] = OrgUnit(code=code, name=name, representative_name=rep, sms_sender=sender)
             session.add(units[code])
         session.flush()
+        session.add_all(_demo_alert_rule(unit.id) for unit in units.values())
         users = []
         for username, display, role, codes in USERS:
             user = User(
@@ -96,6 +99,16 @@ def _seed_base(db: Database, rng: random.Random) -> bool:
             )
         _seed_contacts(session, rng, users)
     return True
+
+
+def _demo_alert_rule(unit_id: int) -> AlertRuleRow:
+    """The demo's failure-spike rule.  Its traffic (an SMS every few seconds over five units)
+    would take ten minutes to bring the default 20 messages to one unit, so the demo looks at 10
+    minutes and 5 messages: ``SMS_SIMULATED_FAILED_SHARE=0.3`` then raises an incident within
+    about two minutes, while 20 % stays well above the simulated gateway's usual 7 % failures."""
+    return AlertRuleRow(
+        org_unit_id=unit_id, kind=RuleKind.FAILED_SHARE.value, enabled=True, minutes=10, percent=20, min_messages=5
+    )
 
 
 def _seed_contacts(session, rng: random.Random, users: list[User], count: int = 200) -> None:

@@ -132,6 +132,25 @@ def _sms_text_problem(value: object) -> str | None:
     return None
 
 
+ALERT_MAIL_TO = "alert_mail_to"
+
+
+def _mail_addresses(value: object) -> str | None:
+    """Addresses separated by commas, each of the form name@host."""
+    bad = [a.strip() for a in str(value).split(",") if a.strip() and not _looks_like_address(a.strip())]
+    return f"{bad[0]!r} is not an e-mail address (name@example.org)." if bad else None
+
+
+def _looks_like_address(address: str) -> bool:
+    name, at, host = address.rpartition("@")
+    return bool(at and name and "." in host and not any(c.isspace() or c in '<>,;"' for c in address))
+
+
+def mail_addresses(value: str) -> tuple[str, ...]:
+    """The addresses of an ALERT_MAIL_TO value, each once."""
+    return tuple(dict.fromkeys(a.strip() for a in value.split(",") if a.strip()))
+
+
 # In the order the settings page shows them, section by section.
 DEFINITIONS: tuple[SettingDefinition, ...] = (
     SettingDefinition(
@@ -200,6 +219,15 @@ DEFINITIONS: tuple[SettingDefinition, ...] = (
         "",
         section="Replies",
         max_length=40,
+    ),
+    SettingDefinition(
+        ALERT_MAIL_TO,
+        "Also e-mail alerts to",
+        "Addresses (separated by commas) that get every alert mail, besides the unit's team leads.",
+        "text",
+        "",
+        section="Alerts",
+        check=_mail_addresses,
     ),
 )
 
