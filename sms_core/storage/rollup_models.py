@@ -1,4 +1,5 @@
-"""The roll-ups' own tables beside the daily counts: time to delivery, and the time zone's offsets.
+"""The roll-ups' own tables beside the daily counts: time to delivery, the breakdowns, and the time
+zone's offsets.
 
 Kept out of models.py so that stays readable whole; the migrations' environment imports this
 module too, so Alembic's metadata has every table.
@@ -30,6 +31,19 @@ class DeliveryTime(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     org_unit_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     bucket: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    messages: Mapped[int] = mapped_column(BigInteger)
+
+
+class DailyBreakdown(Base):
+    """Messages per local day, org unit, sender or standard text (``dimension``; ``key`` 0: none)
+    and status; kept by triggers (storage/rollup_breakdowns.py, migration 0010)."""
+
+    __tablename__ = "sms_daily_breakdowns"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    org_unit_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dimension: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    status: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
     messages: Mapped[int] = mapped_column(BigInteger)
 
 

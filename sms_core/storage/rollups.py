@@ -1,12 +1,13 @@
 """The roll-ups count days as the organisation lives them, and keep time to delivery.
 
-Two trigger-kept tables answer the delivery-rates page: the daily counts (migration 0003) and the
-time-to-delivery histogram (``sms_delivery_times``).  Both key a message by the *local* day of its
+Trigger-kept tables answer the delivery-rates page: the daily counts (migration 0003), the
+time-to-delivery histogram (``sms_delivery_times``) and the breakdowns by sender and standard text
+(``rollup_breakdowns``).  All key a message by the *local* day of its
 Sent on in the organisation's time zone (the setting), read from ``sms_zone_offsets`` — the zone's
 offsets from UTC with the instant each begins — by the same SQL on both databases, because SQLite
 has no time zones of its own.
 
-Changing the time zone rebuilds both roll-ups from the messages and their history, in the
+Changing the time zone rebuilds the roll-ups from the messages and their history, in the
 transaction that stores the setting (``rebuild``): at ten million messages that takes a minute or
 so, during which other writers wait for the roll-ups' locks; the page is exact again once it commits.
 """
@@ -22,6 +23,7 @@ from sqlalchemy import Connection, text
 from sms_core.domain.delivery_times import bucket_sql
 from sms_core.domain.setting_definitions import BY_KEY, ORGANISATION_TIME_ZONE
 from sms_core.domain.statuses import SmsStatus
+from sms_core.storage import rollup_breakdowns
 
 FIRST_YEAR, LAST_YEAR = 1970, 2100  # the offsets table's span; the first offset also holds before it
 RECEIVED = int(SmsStatus.RECEIVED)
@@ -141,7 +143,12 @@ def _sqlite_daily_counts() -> list[str]:
 
 
 def install(conn: Connection) -> None:
-    """(Re)create the triggers that keep both roll-ups; the tables must exist."""
+    """(Re)create the triggers that keep the roll-ups; the tables must exist."""
+    _install_own(conn)
+    rollup_breakdowns.install(conn, local_day_sql)
+
+
+def _install_own(conn: Connection) -> None:
     if conn.dialect.name == "postgresql":
         for statement in (POSTGRES_LOCAL_DAY, POSTGRES_DAILY_COUNTS, _postgres_delivery_times()):
             conn.exec_driver_sql(statement)
@@ -164,7 +171,8 @@ def install(conn: Connection) -> None:
 
 
 def uninstall(conn: Connection) -> None:
-    """Back to migration 0003's UTC-day triggers' absence: the caller recreates those."""
+    """Drop what ``install`` made, but the daily counts' triggers: the caller recreates 0003's."""
+    rollup_breakdowns.uninstall(conn)
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql("DROP TRIGGER IF EXISTS sms_delivery_times_insert ON sms_status_events")
         conn.exec_driver_sql("DROP FUNCTION IF EXISTS sms_delivery_times_keep()")
@@ -180,7 +188,7 @@ def organisation_zone(conn: Connection) -> str:
 
 
 def rebuild(conn: Connection, zone: str) -> None:
-    """Count both roll-ups again from the messages and their history, days in ``zone``."""
+    """Count the roll-ups again from the messages and their history, days in ``zone``."""
     dialect = conn.dialect.name
     conn.exec_driver_sql("DELETE FROM sms_zone_offsets")
     conn.execute(
@@ -189,11 +197,12 @@ def rebuild(conn: Connection, zone: str) -> None:
     )
     conn.exec_driver_sql("DELETE FROM sms_daily_counts")
     conn.exec_driver_sql("DELETE FROM sms_delivery_times")
+    conn.exec_driver_sql("DELETE FROM sms_daily_breakdowns")
     add_messages(conn, 0)
 
 
 def add_messages(conn: Connection, first_id: int) -> None:
-    """Add the messages from ``first_id`` on, and their history, to both roll-ups (for a bulk load
+    """Add the messages from ``first_id`` on, and their history, to the roll-ups (for a bulk load
     that wrote them with the triggers off)."""
     dialect = conn.dialect.name
     prefix = "d." if dialect == "postgresql" else ""
@@ -211,6 +220,7 @@ def add_messages(conn: Connection, first_id: int) -> None:
     conn.execute(
         text(_delivery_times_insert(dialect, "sms_status_events e", "AND m.id >= :first")), {"first": first_id}
     )
+    rollup_breakdowns.add_messages(conn, first_id, local_day_sql)
 
 
 def _offset_start(at: datetime, dialect: str) -> datetime | str:

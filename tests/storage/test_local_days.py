@@ -13,14 +13,16 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
 from sms_core.domain.delivery_times import bucket_of
 from sms_core.domain.setting_definitions import ORGANISATION_TIME_ZONE
 from sms_core.domain.statuses import SmsStatus as S
 from sms_core.read_models.delivery_rates import Period, delivery_report
-from sms_core.storage.models import DailyCount, SmsMessage, StatusEvent
-from sms_core.storage.rollup_models import DeliveryTime
+from sms_core.storage.migrate import migrate
+from sms_core.storage.models import DailyCount, OrgUnit, SmsMessage, StandardText, StatusEvent, User
+from sms_core.storage.rollup_breakdowns import DIMENSIONS
+from sms_core.storage.rollup_models import DailyBreakdown, DeliveryTime
 from sms_core.storage.rollups import zone_offsets
 from sms_core.use_cases.accounts import load_actor
 from sms_core.use_cases.settings import change_setting
@@ -45,10 +47,14 @@ MESSAGES = [
 
 @pytest.fixture
 def written(demo_base_db):
+    """The messages above, from two senders and none, made from two standard texts and none."""
     with demo_base_db.session() as s:
-        unit = s.scalar(select(SmsMessage.org_unit_id).limit(1)) or 1
-        for sent_on, seconds in MESSAGES:
+        unit = s.scalar(select(OrgUnit.id).order_by(OrgUnit.id))
+        users = [*s.scalars(select(User.id).order_by(User.id).limit(2)), None]
+        texts = [*s.scalars(select(StandardText.id).order_by(StandardText.id).limit(2)), None]
+        for i, (sent_on, seconds) in enumerate(MESSAGES):
             m = SmsMessage(text="t", phone="+4791234567", org_unit_id=unit, sent_on=sent_on, status=S.ACCEPTED)
+            m.sent_by_user_id, m.standard_text_id = users[i % 3], texts[i % 2 * 2 - (i % 5 == 0)]
             s.add(m)
             s.flush()
             s.add(StatusEvent(message_id=m.id, status=S.ACCEPTED, at=sent_on, source="gateway"))
@@ -60,14 +66,18 @@ def written(demo_base_db):
     return demo_base_db
 
 
-def direct_counts(db, zone: str) -> tuple[Counter, Counter]:
-    """Messages per local day, unit and status; and Received per local day, unit and bucket."""
+def direct_counts(db, zone: str) -> tuple[Counter, Counter, Counter]:
+    """Messages per local day, unit and status; Received per local day, unit and bucket; and
+    messages per local day, unit, sender or standard text, and status."""
+    m = SmsMessage
     with db.session() as s:
-        messages = s.execute(select(SmsMessage.id, SmsMessage.sent_on, SmsMessage.org_unit_id, SmsMessage.status))
-        sent, daily = {}, Counter()
-        for mid, on, unit, status in messages:
+        messages = s.execute(select(m.id, m.sent_on, m.org_unit_id, m.status, m.sent_by_user_id, m.standard_text_id))
+        sent, daily, breakdowns = {}, Counter(), Counter()
+        for mid, on, unit, status, *keys in messages:
             sent[mid] = (on.astimezone(ZoneInfo(zone)).date(), unit)
             daily[*sent[mid], status] += 1
+            for dimension, key in zip(DIMENSIONS, keys, strict=True):
+                breakdowns[*sent[mid], dimension, key or 0, int(status)] += 1
         received = Counter()
         rows = s.execute(
             select(StatusEvent.at, SmsMessage.sent_on, SmsMessage.id)
@@ -77,21 +87,29 @@ def direct_counts(db, zone: str) -> tuple[Counter, Counter]:
         for at, on, mid in rows:
             day, unit = sent[mid]
             received[day, unit, bucket_of(round((at - on).total_seconds(), 3))] += 1
-    return daily, received
+    return daily, received, breakdowns
 
 
-def rolled_up(db) -> tuple[Counter, Counter]:
+def rolled_up(db) -> tuple[Counter, Counter, Counter]:
     with db.session() as s:
         daily = Counter(
             {(r.day, r.org_unit_id, r.status): r.messages for r in s.scalars(select(DailyCount)) if r.messages}
         )
         times = Counter({(r.day, r.org_unit_id, r.bucket): r.messages for r in s.scalars(select(DeliveryTime))})
-    return daily, times
+        breakdowns = Counter(
+            {
+                (r.day, r.org_unit_id, r.dimension, r.key, r.status): r.messages
+                for r in s.scalars(select(DailyBreakdown))
+                if r.messages
+            }
+        )
+    return daily, times, breakdowns
 
 
 def test_roll_ups_count_local_days_across_both_clock_changes(written):
-    daily, times = rolled_up(written)
-    assert (daily, times) == direct_counts(written, "Europe/Oslo")
+    daily, times, breakdowns = rolled_up(written)
+    assert (daily, times, breakdowns) == direct_counts(written, "Europe/Oslo")
+    assert {key for (_, _, dimension, key, _) in breakdowns if dimension == 1} == {0, 1, 2}
     days = Counter(
         day for (day, _, _), n in daily.items() for _ in range(n) if day.year == 2026 and day.month in (3, 10)
     )
@@ -109,7 +127,18 @@ def test_changing_the_time_zone_counts_every_day_again(written):
     with written.session() as s:
         unit = s.scalar(select(SmsMessage.org_unit_id).limit(1))
         s.add(SmsMessage(text="t", phone="+4791234567", org_unit_id=unit, sent_on=later, status=S.UNKNOWN))
-    assert rolled_up(written)[0] == direct_counts(written, "America/St_Johns")[0]
+    assert rolled_up(written) == direct_counts(written, "America/St_Johns")
+    with written.session() as s:  # a sender or a standard text changed afterwards moves the counts
+        s.execute(update(SmsMessage).where(SmsMessage.sent_on == later).values(sent_by_user_id=1, standard_text_id=1))
+        s.execute(delete(SmsMessage).where(SmsMessage.sent_on == MESSAGES[-1][0]))
+    assert rolled_up(written) == direct_counts(written, "America/St_Johns")
+
+
+def test_the_migration_counts_a_populated_database_again(demo_db):
+    migrate(demo_db, "0006")  # UTC days, no time to delivery
+    migrate(demo_db)
+    daily, times, breakdowns = rolled_up(demo_db)
+    assert (daily, times, breakdowns) == direct_counts(demo_db, "Europe/Oslo") and sum(times.values()) > 100
 
 
 def test_time_to_delivery_in_the_report(written):

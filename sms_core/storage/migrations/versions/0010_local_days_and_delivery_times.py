@@ -6,6 +6,8 @@ table, so SQLite counts them too), and the roll-up is counted again from the mes
 there, in the default zone (Europe/Oslo) — on a populated database that is one pass over the
 messages.  Time to delivery gets a roll-up of its own, per local day, unit and histogram bucket,
 kept by a trigger on the status history and filled from the Received events already recorded.
+A message records the standard text it was made from, and the delivery rates by sender and by
+standard text get a roll-up too (one pass more); the overview's "Sent by" filter an index.
 
 Revision ID: 0010
 Revises: 0006
@@ -39,11 +41,28 @@ def upgrade() -> None:
         sa.Column("bucket", sa.SmallInteger(), primary_key=True),
         sa.Column("messages", sa.BigInteger(), nullable=False),
     )
+    op.create_table(
+        "sms_daily_breakdowns",
+        sa.Column("day", sa.Date(), primary_key=True),
+        sa.Column("org_unit_id", sa.Integer(), primary_key=True),
+        sa.Column("dimension", sa.SmallInteger(), primary_key=True),
+        sa.Column("key", sa.BigInteger(), primary_key=True),
+        sa.Column("status", sa.SmallInteger(), primary_key=True),
+        sa.Column("messages", sa.BigInteger(), nullable=False),
+    )
+    with op.batch_alter_table("sms_messages") as batch:
+        batch.add_column(sa.Column("standard_text_id", sa.Integer(), nullable=True))
+        batch.create_foreign_key("fk_sms_messages_standard_text", "standard_texts", ["standard_text_id"], ["id"])
+    op.create_index("ix_sms_messages_sender_sent", "sms_messages", ["sent_by_user_id", "sent_on", "id"])
     conn = op.get_bind()
     if conn.dialect.name == "postgresql":  # read from the index alone, as the daily counts (0006)
         op.execute(
             "CREATE INDEX ix_sms_delivery_times_day_covering ON sms_delivery_times (day, org_unit_id, bucket) "
             "INCLUDE (messages)"
+        )
+        op.execute(
+            "CREATE INDEX ix_sms_daily_breakdowns_day_covering ON sms_daily_breakdowns "
+            "(day, dimension, org_unit_id, key, status) INCLUDE (messages)"
         )
     rollups.install(conn)
     rollups.rebuild(conn, rollups.organisation_zone(conn))
@@ -52,6 +71,10 @@ def upgrade() -> None:
 def downgrade() -> None:
     conn = op.get_bind()
     rollups.uninstall(conn)
+    op.drop_index("ix_sms_messages_sender_sent", table_name="sms_messages")
+    with op.batch_alter_table("sms_messages") as batch:  # SQLite copies the table: triggers go too
+        batch.drop_constraint("fk_sms_messages_standard_text", type_="foreignkey")
+        batch.drop_column("standard_text_id")
     daily = _revision_0003()
     if conn.dialect.name == "postgresql":
         op.execute(daily.POSTGRES_FUNCTION)  # the UTC day again; its triggers call it by name
@@ -65,8 +88,8 @@ def downgrade() -> None:
         day = "date(sent_on)"
     op.execute("DELETE FROM sms_daily_counts")
     op.execute(daily.BACKFILL.format(day=day))
-    op.drop_table("sms_delivery_times")
-    op.drop_table("sms_zone_offsets")
+    for table in ("sms_daily_breakdowns", "sms_delivery_times", "sms_zone_offsets"):
+        op.drop_table(table)
 
 
 def _revision_0003():
