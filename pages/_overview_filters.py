@@ -26,6 +26,7 @@ from pages._overview_state import (
     PHONE,
     RESENT,
     SEND,
+    SENT_BY,
     SORT,
     STATUS,
     TEXT,
@@ -94,6 +95,7 @@ def widget_values(link: OverviewLink) -> dict[str, object]:
         TO: f.sent_to,
         STATUS: [s.label for s in link.statuses],
         UNIT: unit_choice(f.org_unit_ids),
+        SENT_BY: f.sent_by_user_id,
         RESENT: {None: "all", True: "yes", False: "no"}[f.resent],
         SORT: f.sort,
     }
@@ -152,13 +154,24 @@ def _prepare_unit_filter(actor: Actor, names: dict[str, str]) -> dict[str, str]:
 
 # Each filter is as wide as the value it shows needs (a whole date, a number as the table shows it,
 # with the clear button beside it); the row wraps on a narrow screen rather than cutting them.
-FILTER_WIDTHS = {TEXT: 280, PHONE: 190, FROM: 180, TO: 180, STATUS: 240, UNIT: 210, RESENT: 110}
+FILTER_WIDTHS = {TEXT: 280, PHONE: 190, FROM: 180, TO: 180, STATUS: 240, UNIT: 210, SENT_BY: 200, RESENT: 110}
 
 
-def draw_filters(actor: Actor, unit_names: dict[str, str]) -> DeltaGenerator:
-    """The filter widgets, in a row above the table (``unit_names``: the user's units by id);
-    returns the place under them where a contradiction between the two dates is shown."""
+def sender_options(names: dict[int, str], chosen: int | None) -> dict[int | None, str]:
+    """Anyone, then the people of the user's units; a user a link named who is not among them
+    is offered by number, so the filter shows what the link asked (and finds what it may)."""
+    options: dict[int | None, str] = {None: "Anyone", **names}
+    if chosen is not None and chosen not in options:
+        options[chosen] = f"User #{chosen}"
+    return options
+
+
+def draw_filters(actor: Actor, unit_names: dict[str, str], sender_names: dict[int, str]) -> DeltaGenerator:
+    """The filter widgets, in a row above the table (``unit_names``: the user's units by id,
+    ``sender_names``: the people of those units); returns the place under them where a
+    contradiction between the two dates is shown."""
     units = _prepare_unit_filter(actor, unit_names)
+    senders = sender_options(sender_names, st.session_state.get(SENT_BY))
     w = FILTER_WIDTHS
     with st.container(horizontal=True, vertical_alignment="bottom"):
         st.text_input(
@@ -203,6 +216,14 @@ def draw_filters(actor: Actor, unit_names: dict[str, str]) -> DeltaGenerator:
             "Org. unit", list(units), key=UNIT, format_func=units.__getitem__, persist_state="session", width=w[UNIT]
         )
         st.selectbox(
+            "Sent by",
+            list(senders),
+            key=SENT_BY,
+            format_func=senders.__getitem__,
+            persist_state="session",
+            width=w[SENT_BY],
+        )
+        st.selectbox(
             "Resent",
             list(RESENT_CHOICES),
             key=RESENT,
@@ -231,6 +252,7 @@ def current_filter(contact_id: int | None, zone: str) -> OverviewFilter:
         org_unit_ids=unit_ids(state.get(UNIT, ALL_UNITS)),
         resent=None if resent == "all" else resent == "yes",
         contact_id=contact_id,
+        sent_by_user_id=state.get(SENT_BY),
         sort=state.get(SORT, Sort.SENT_ON_DESC),
         region=runtime().config.default_region,
     )

@@ -10,11 +10,15 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sms_core.domain.errors import InvalidInput
 from sms_core.domain.statuses import FINAL, NOT_SENT, PENDING, RESENDABLE, SmsStatus
 from sms_core.read_models.delivery_times import TimeToDelivery
+
+if TYPE_CHECKING:
+    from sms_core.read_models.breakdowns import Breakdowns
 
 # What the headline figures count, derived from the status sets so they cannot drift apart.
 GATEWAY_FINAL = FINAL - NOT_SENT  # the gateway's final word: Received, Rejected, Sending failed
@@ -200,6 +204,7 @@ class DeliveryReport:
     reasons: list[FailureReason]
     stuck: dict[SmsStatus, int]
     times: TimeToDelivery = field(default_factory=TimeToDelivery)
+    breakdowns: Breakdowns | None = None  # by sender and by standard text
     zone: str = "UTC"  # the time zone whose days the figures count
 
     def headlines(self) -> list[Headline]:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, aliased
 
 from sms_core.domain.permissions import Actor, Permission
 from sms_core.domain.statuses import STATUS_CHECK_SECONDS, SmsStatus
+from sms_core.read_models.breakdowns import breakdowns
 from sms_core.read_models.delivery_rate_figures import (
     DELIVERED,
     FAILED,
@@ -109,6 +110,7 @@ def delivery_report(
     stuck = _READERS.submit(read, _stuck, period, zone, moment - timedelta(seconds=status_check_timeout))
     errors = _READERS.submit(read, _gateway_errors, period, zone)
     times = _READERS.submit(read, time_to_delivery, period.first, period.last, period.previous.first)
+    split = _READERS.submit(read, breakdowns, period)
     names = _READERS.submit(read, _unit_names)
     days = read(_per_day, Period(period.previous.first, period.last))
     current = [row for row in days if row.key >= period.first]
@@ -124,6 +126,7 @@ def delivery_report(
         reasons=top,
         stuck=stuck.result(),
         times=times.result(),
+        breakdowns=split.result(),
         zone=zone,
     )
 
@@ -134,7 +137,7 @@ def organisation_today(db: Database) -> date:
         return today_in(organisation_zone(session.connection()))
 
 
-_READERS = ThreadPoolExecutor(max_workers=5, thread_name_prefix="delivery-report")
+_READERS = ThreadPoolExecutor(max_workers=6, thread_name_prefix="delivery-report")
 
 
 def _unit_names(session: Session, units: frozenset[int]) -> dict[int, str]:

@@ -82,6 +82,7 @@ class OverviewFilter:
     org_unit_ids: frozenset[int] | None = None
     resent: bool | None = None
     contact_id: int | None = None
+    sent_by_user_id: int | None = None  # "Sent by": the user who sent
     sort: Sort = Sort.SENT_ON_DESC
     region: str = DEFAULT_REGION
     zone: ZoneInfo = field(init=False, repr=False, compare=False)
@@ -169,6 +170,8 @@ def conditions(actor: Actor, f: OverviewFilter) -> list[ColumnElement[bool]]:
         where.append(SmsMessage.resent.is_(f.resent))
     if f.contact_id is not None:
         where.append(SmsMessage.contact_id == f.contact_id)
+    if f.sent_by_user_id is not None:
+        where.append(SmsMessage.sent_by_user_id == f.sent_by_user_id)
     return where
 
 

@@ -340,3 +340,26 @@ def test_a_link_from_another_page_replaces_the_filters(app_env):
     assert at.text_input(key="text").value == "" and at.selectbox(key="ov_resent").value == "all"
     assert at.multiselect(key="status").value == ["Sending failed"] and at.selectbox(key="ov_unit").value == "all"
     assert set(table(at)["SMS status"]) == {"Sending failed"}
+
+
+def test_sent_by_is_a_filter_kept_in_the_url(app_env):
+    staff, lead = load_actor(app_env, "staff"), load_actor(app_env, "lead")
+    add_message(app_env, "Sent by the lead", S.RECEIVED, sent_by_user_id=lead.id)
+    add_message(app_env, "Sent by staff", S.RECEIVED, minutes_ago=0.5, sent_by_user_id=staff.id)
+    at = overview(sent_by=str(lead.id))
+    sent_by = at.selectbox(key="sent_by")
+    assert sent_by.value == lead.id and sent_by.format_func(lead.id) == "Liv Lead"
+    assert "Sent by the lead" in set(table(at)["Text"]) and "Sent by staff" not in set(table(at)["Text"])
+    sent_by.set_value(staff.id)
+    rerun(at)
+    assert at.query_params["sent_by"] == str(staff.id)  # the address bar says whose messages these are
+    assert table(at)["Text"].iloc[0] == "Sent by staff" and "Sent by the lead" not in set(table(at)["Text"])
+    at.selectbox(key="sent_by").set_value(None)
+    assert "sent_by" not in rerun(at).query_params  # Anyone: nothing to keep
+    assert {"Sent by staff", "Sent by the lead"} <= set(table(at)["Text"])
+
+
+def test_a_link_naming_someone_else_still_filters_by_them(app_env):
+    at = overview(sent_by="999")
+    assert at.selectbox(key="sent_by").format_func(999) == "User #999"
+    assert table(at).empty and not at.warning
