@@ -28,6 +28,7 @@ from pages._overview_state import (
     SEND,
     SENT_BY,
     SORT,
+    STANDARD_TEXT,
     STATUS,
     TEXT,
     TO,
@@ -96,6 +97,7 @@ def widget_values(link: OverviewLink) -> dict[str, object]:
         STATUS: [s.label for s in link.statuses],
         UNIT: unit_choice(f.org_unit_ids),
         SENT_BY: f.sent_by_user_id,
+        STANDARD_TEXT: f.standard_text_id,
         RESENT: {None: "all", True: "yes", False: "no"}[f.resent],
         SORT: f.sort,
     }
@@ -154,24 +156,37 @@ def _prepare_unit_filter(actor: Actor, names: dict[str, str]) -> dict[str, str]:
 
 # Each filter is as wide as the value it shows needs (a whole date, a number as the table shows it,
 # with the clear button beside it); the row wraps on a narrow screen rather than cutting them.
-FILTER_WIDTHS = {TEXT: 280, PHONE: 190, FROM: 180, TO: 180, STATUS: 240, UNIT: 210, SENT_BY: 200, RESENT: 110}
+FILTER_WIDTHS = {
+    TEXT: 280,
+    PHONE: 190,
+    FROM: 180,
+    TO: 180,
+    STATUS: 240,
+    UNIT: 210,
+    SENT_BY: 200,
+    STANDARD_TEXT: 220,
+    RESENT: 110,
+}
 
 
-def sender_options(names: dict[int, str], chosen: int | None) -> dict[int | None, str]:
-    """Anyone, then the people of the user's units; a user a link named who is not among them
-    is offered by number, so the filter shows what the link asked (and finds what it may)."""
-    options: dict[int | None, str] = {None: "Anyone", **names}
+def id_options(names: dict[int, str], chosen: int | None, anything: str, unknown: str) -> dict[int | None, str]:
+    """``anything`` first, then the names; an id a link named that is not among them is offered
+    by number, so the filter shows what the link asked (and finds what it may)."""
+    options: dict[int | None, str] = {None: anything, **names}
     if chosen is not None and chosen not in options:
-        options[chosen] = f"User #{chosen}"
+        options[chosen] = f"{unknown} #{chosen}"
     return options
 
 
-def draw_filters(actor: Actor, unit_names: dict[str, str], sender_names: dict[int, str]) -> DeltaGenerator:
+def draw_filters(
+    actor: Actor, unit_names: dict[str, str], sender_names: dict[int, str], text_names: dict[int, str]
+) -> DeltaGenerator:
     """The filter widgets, in a row above the table (``unit_names``: the user's units by id,
-    ``sender_names``: the people of those units); returns the place under them where a
-    contradiction between the two dates is shown."""
+    ``sender_names``: the people of those units, ``text_names``: their standard texts); returns
+    the place under them where a contradiction between the two dates is shown."""
     units = _prepare_unit_filter(actor, unit_names)
-    senders = sender_options(sender_names, st.session_state.get(SENT_BY))
+    senders = id_options(sender_names, st.session_state.get(SENT_BY), "Anyone", "User")
+    texts = id_options(text_names, st.session_state.get(STANDARD_TEXT), "Any or none", "Standard text")
     w = FILTER_WIDTHS
     with st.container(horizontal=True, vertical_alignment="bottom"):
         st.text_input(
@@ -224,6 +239,14 @@ def draw_filters(actor: Actor, unit_names: dict[str, str], sender_names: dict[in
             width=w[SENT_BY],
         )
         st.selectbox(
+            "Standard text",
+            list(texts),
+            key=STANDARD_TEXT,
+            format_func=texts.__getitem__,
+            persist_state="session",
+            width=w[STANDARD_TEXT],
+        )
+        st.selectbox(
             "Resent",
             list(RESENT_CHOICES),
             key=RESENT,
@@ -253,6 +276,7 @@ def current_filter(contact_id: int | None, zone: str) -> OverviewFilter:
         resent=None if resent == "all" else resent == "yes",
         contact_id=contact_id,
         sent_by_user_id=state.get(SENT_BY),
+        standard_text_id=state.get(STANDARD_TEXT),
         sort=state.get(SORT, Sort.SENT_ON_DESC),
         region=runtime().config.default_region,
     )

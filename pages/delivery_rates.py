@@ -12,6 +12,7 @@ from datetime import timedelta
 
 import streamlit as st
 
+from pages._delivery_rates_breakdowns import show_breakdowns
 from pages._delivery_rates_charts import format_figure, reasons_chart, share_chart, units_chart, volume_chart
 from pages._delivery_rates_times import show_time_to_delivery
 from pages._links import overview_link
@@ -206,4 +207,9 @@ show_daily(report)
 show_time_to_delivery(report)
 show_statuses(report, actor)
 show_units(report, actor)
+show_breakdowns(
+    report,
+    lambda label, f: link(label, f, actor),
+    lambda statuses: these_messages(statuses, report.org_unit_ids, report.period, actor),
+)
 show_reasons(report, actor)

@@ -36,6 +36,7 @@ MESSAGE_COLUMNS = (
     "submitted_at",
     "dlr_token",
     "updated_at",
+    "standard_text_id",
 )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from sms_core.domain.permissions import Actor, Permission
@@ -81,6 +81,20 @@ def senders_of(db: Database, actor: Actor) -> dict[int, str]:
         select(User.id, User.display_name)
         .where(User.id.in_(select(UserOrgUnit.user_id).where(UserOrgUnit.org_unit_id.in_(actor.org_unit_ids))))
         .order_by(User.display_name, User.id)
+    )
+    with db.session() as session:
+        return dict(session.execute(stmt).all())
+
+
+def standard_texts_of(db: Database, actor: Actor) -> dict[int, str]:
+    """The standard texts the overview's filter offers: global ones and those of the actor's units,
+    also inactive ones (messages were made from them), by title."""
+    actor.require(Permission.VIEW_SMS)
+    t = StandardText
+    stmt = (
+        select(t.id, t.title)
+        .where(or_(t.org_unit_id.is_(None), t.org_unit_id.in_(actor.org_unit_ids)))
+        .order_by(t.title, t.id)
     )
     with db.session() as session:
         return dict(session.execute(stmt).all())

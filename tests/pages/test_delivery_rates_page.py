@@ -142,3 +142,18 @@ def test_a_period_without_received_messages_says_so(app_env):
     at.segmented_control(key="dr_period").set_value("Custom").run()
     at.date_input(key="dr_custom").set_value((date(2020, 1, 1), date(2020, 1, 7))).run()
     assert any("No message of this period has been received yet." in c.value for c in at.caption)
+
+
+def test_delivery_rates_by_sender_link_to_that_senders_messages(app_env):
+    lead = load_actor(app_env, "lead")
+    at = open_rates()
+    assert {"By sender", "By standard text"} <= {h.value for h in at.subheader}
+    report = delivery_report(app_env, lead, Period.preset("30 days", today_in("Europe/Oslo")))
+    top = report.breakdowns.senders[0]
+    assert top.key is not None  # the demo's messages are sent by its users
+    sent = [params for label, params in links(at) if params.get("sent_by") == [str(top.key)]]
+    assert len(sent) == 3  # Sent, Delivered, Failed
+    by_label = {tuple(p["status"]): p for p in sent}
+    assert ("Received",) in by_label and ("Rejected", "Sending failed") in by_label
+    assert f"{top.figures.sent:,}" in [label for label, params in links(at) if params in sent]
+    assert report.breakdowns.standard_texts[0].name == "Typed, no standard text"

@@ -9,7 +9,7 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 from streamlit.testing.v1 import AppTest
 from test_app_shell import APP, open_page
 
@@ -24,7 +24,7 @@ from sms_core.read_models.overview import (
     export_csv,
     list_messages,
 )
-from sms_core.storage.models import Contact, RolePermission, SmsMessage
+from sms_core.storage.models import Contact, RolePermission, SmsMessage, StandardText
 from sms_core.use_cases.accounts import load_actor, unit_id_by_code
 from sms_core.use_cases.sending import send_sms
 
@@ -357,6 +357,18 @@ def test_sent_by_is_a_filter_kept_in_the_url(app_env):
     at.selectbox(key="sent_by").set_value(None)
     assert "sent_by" not in rerun(at).query_params  # Anyone: nothing to keep
     assert {"Sent by staff", "Sent by the lead"} <= set(table(at)["Text"])
+
+
+def test_a_standard_text_in_the_link_lists_the_messages_made_from_it(app_env):
+    with app_env.session() as s:
+        chosen = s.scalar(select(StandardText).where(StandardText.title == "Call us back"))
+    add_message(app_env, "Made from it", S.RECEIVED, standard_text_id=chosen.id)
+    add_message(app_env, "Typed", S.RECEIVED, minutes_ago=0.5)
+    at = overview(standard_text=str(chosen.id))
+    assert at.selectbox(key="standard_text").format_func(chosen.id) == "Call us back"
+    assert list(table(at)["Text"]) == ["Made from it"]
+    at.selectbox(key="standard_text").set_value(None)
+    assert "standard_text" not in rerun(at).query_params and table(at)["Text"].iloc[0] == "Typed"
 
 
 def test_a_link_naming_someone_else_still_filters_by_them(app_env):
