@@ -25,7 +25,7 @@ from datetime import date, datetime
 
 from sqlalchemy import select, text
 
-from bench import delivery_rates, live, overview, worker
+from bench import delivery_breakdowns, delivery_rates, live, overview, worker
 from bench.database import ADMIN_URL, ADMIN_USER, BENCH_USER, BenchDatabases, message_count, prepare
 from bench.report import machine, markdown, print_table, write_benchmarks
 from bench.timing import Result
@@ -89,7 +89,9 @@ def run_parts(dbs: BenchDatabases, s: Scene, parts: set[str], log) -> list[Resul
         log("delivery rates…")
         found = delivery_rates.measure_reports(db, naive, s.admin, s.unit_id, s.last_day, s.newest, RUNS, BUDGET)
         delivery_rates.apply_targets(found, dbs.rows)
-        results += found
+        newer = delivery_breakdowns.measure_figures(db, naive, s.admin, s.last_day, RUNS, BUDGET)
+        delivery_breakdowns.apply_targets(newer)
+        results += found + newer
     if "page" in parts:
         log("overview page render (AppTest)…")
         from bench import page  # Streamlit only here: the worker part's spawned processes re-import this module
