@@ -25,7 +25,7 @@ from datetime import date, datetime
 
 from sqlalchemy import select, text
 
-from bench import alerts, contact_import, delivery_rates, live, overview, replies, worker
+from bench import alerts, contact_import, delivery_breakdowns, delivery_rates, live, overview, replies, worker
 from bench.database import ADMIN_URL, ADMIN_USER, BENCH_USER, BenchDatabases, message_count, prepare
 from bench.report import machine, markdown, print_table, write_benchmarks
 from bench.timing import Result
@@ -89,7 +89,9 @@ def run_parts(dbs: BenchDatabases, s: Scene, parts: set[str], log) -> list[Resul
         log("delivery rates…")
         found = delivery_rates.measure_reports(db, naive, s.admin, s.unit_id, s.last_day, s.newest, RUNS, BUDGET)
         delivery_rates.apply_targets(found, dbs.rows)
-        results += found
+        newer = delivery_breakdowns.measure_figures(db, naive, s.admin, s.last_day, RUNS, BUDGET)
+        delivery_breakdowns.apply_targets(newer)
+        results += found + newer
     if "alerts" in parts:
         log("alert rules…")
         results += alerts.measure_alerts(db, naive, s.newest, RUNS, BUDGET)

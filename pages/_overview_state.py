@@ -17,10 +17,11 @@ from sms_core.read_models.overview import MessageCount, OverviewFilter, Overview
 
 STATE_KEY = "overview"
 
-# The filter widgets.  The text, phone, date and status filters are keyed by their URL names.
-TEXT, PHONE, FROM, TO, STATUS = "text", "phone", "from", "to", "status"
+# The filter widgets.  All but the unit, resent and sort filters are keyed by their URL names.
+TEXT, PHONE, FROM, TO, STATUS, SENT_BY = "text", "phone", "from", "to", "status", "sent_by"
+STANDARD_TEXT = "standard_text"
 UNIT, RESENT, SORT = "ov_unit", "ov_resent", "ov_sort"
-FILTER_KEYS = (TEXT, PHONE, FROM, TO, STATUS, UNIT, RESENT, SORT)
+FILTER_KEYS = (TEXT, PHONE, FROM, TO, STATUS, UNIT, SENT_BY, STANDARD_TEXT, RESENT, SORT)
 PAGE = "ov_page"  # the pager
 # The buttons.  Send SMS is drawn on every full run of the page, so its absence from the session
 # means the page was just entered (Streamlit forgets a widget another page's run did not draw).

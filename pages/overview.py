@@ -26,6 +26,7 @@ from pages._shared import browser_zone, current_actor, database, plain, show_ref
 from pages.send_dialog import send_sms_dialog
 from sms_core.domain.errors import InvalidInput, SmsError
 from sms_core.domain.permissions import Permission
+from sms_core.read_models.breakdowns import senders_of, standard_texts_of
 from sms_core.use_cases.accounts import units_of
 
 
@@ -58,7 +59,7 @@ def main() -> None:
         export_slot = st.container(width="content")
         st.space("stretch")
         sort_select()
-    date_cell = draw_filters(actor, unit_names)
+    date_cell = draw_filters(actor, unit_names, senders_of(db, actor), standard_texts_of(db, actor))
     if warnings:
         notes.warning(
             "Some of the link's filters could not be used:\n" + "".join(f"\n- {plain(w)}" for w in warnings),

@@ -6,6 +6,7 @@ PostgreSQL, executemany on SQLite) so that a million rows take seconds, which th
 
 from __future__ import annotations
 
+import math
 import random
 import secrets
 from collections.abc import Iterator
@@ -170,6 +171,7 @@ class _World:
     senders: dict[int, list[int]]  # unit id → user ids that may send there
     phones: list[tuple[int, str, bool]]  # contact id, number, consent active
     first_id: int
+    standard_texts: dict[int, list[tuple[int, str]]]  # unit id → (id, body) of the texts it may use
 
     @classmethod
     def load(cls, session) -> _World:
@@ -183,7 +185,14 @@ class _World:
         active = set(session.scalars(select(SmsConsent.phone_id).where(SmsConsent.withdrawn_at.is_(None))))
         phones = [(p.contact_id, p.number, p.id in active) for p in session.scalars(select(ContactPhone))]
         first_id = (session.scalar(select(func.max(SmsMessage.id))) or 0) + 1
-        return cls(units, senders, phones, first_id)
+        texts = session.execute(
+            select(StandardText.id, StandardText.body, StandardText.org_unit_id).where(StandardText.active)
+        )
+        usable: dict[int, list[tuple[int, str]]] = {}
+        for text_id, body, unit_id in texts:
+            for unit in [u[0] for u in units] if unit_id is None else [unit_id]:
+                usable.setdefault(unit, []).append((text_id, body))
+        return cls(units, senders, phones, first_id, usable)
 
 
 def _message_rows(world: _World, count: int, now: datetime, days: int, rng: random.Random) -> Iterator[tuple]:
@@ -219,6 +228,10 @@ def _message_rows(world: _World, count: int, now: datetime, days: int, rng: rand
             )
             texts[key] = (body, count_sms(body, 147, 67).segments)
         body, segments = texts[key]
+        standard_text_id = None
+        if world.standard_texts.get(unit_id) and rng.random() < 0.3:  # a third start from a standard text
+            standard_text_id, body = rng.choice(world.standard_texts[unit_id])
+            segments = count_sms(body, 147, 67).segments
         user_id = rng.choice(world.senders.get(unit_id) or [None])
         age = (now - sent_on).total_seconds()
         if broken and age < 12 * 86400:
@@ -233,7 +246,9 @@ def _message_rows(world: _World, count: int, now: datetime, days: int, rng: rand
             status = rng.choices(*zip(*SENT_OUTCOMES, strict=False))[0]
         if status == S.PHONE_NOT_ENTERED:
             phone, contact_id = None, contact_id
-        yield _row(next_id, body, phone, contact_id, unit_id, sent_on, status, False, None, segments, user_id, rng)
+        yield _row(next_id, body, phone, contact_id, unit_id, sent_on, status, False, None, segments, user_id, rng) + (
+            standard_text_id,
+        )
         produced += 1
         original_id, next_id = next_id, next_id + 1
         if status.resendable and produced < count and rng.random() < 0.35 and offset != offsets[-1]:
@@ -253,7 +268,7 @@ def _message_rows(world: _World, count: int, now: datetime, days: int, rng: rand
                     segments,
                     user_id,
                     rng,
-                )
+                ) + (standard_text_id,)
                 produced += 1
                 next_id += 1
                 skip += 1
@@ -268,7 +283,7 @@ def _row(mid, body, phone, contact_id, unit_id, sent_on, status, resent, origina
         dispatch = DispatchState.QUEUED
     else:
         dispatch = DispatchState.SETTLED if sent else DispatchState.NOT_SENT
-    settled_at = sent_on + timedelta(seconds=rng.randrange(2, 90)) if sent and status not in PENDING else sent_on
+    settled_at = sent_on + timedelta(seconds=report_delay(rng)) if sent and status not in PENDING else sent_on
     stored_status = S.RESENT if (resent and status == S.ACCEPTED) else status
     return (
         mid,
@@ -291,6 +306,15 @@ def _row(mid, body, phone, contact_id, unit_id, sent_on, status, resent, origina
         secrets.token_hex(8) if sent else None,
         settled_at,
     )
+
+
+def report_delay(rng: random.Random) -> float:
+    """Seconds until the final delivery report, as operators' networks give them: most within
+    seconds (median about 6 s), a long tail of a minute or more, and now and then a congested
+    SMSC that takes a quarter of an hour — so the demo's time-to-delivery chart has a shape."""
+    if rng.random() < 0.03:
+        return rng.uniform(300, 2400)
+    return min(1 + rng.lognormvariate(math.log(5), 1.2), 3 * 3600)
 
 
 def _bulk_messages(db: Database, world: _World, count: int, now: datetime, days: int, rng: random.Random) -> int:

@@ -82,6 +82,8 @@ class OverviewFilter:
     org_unit_ids: frozenset[int] | None = None
     resent: bool | None = None
     contact_id: int | None = None
+    sent_by_user_id: int | None = None  # "Sent by": the user who sent
+    standard_text_id: int | None = None  # the standard text the messages were made from
     sort: Sort = Sort.SENT_ON_DESC
     region: str = DEFAULT_REGION
     zone: ZoneInfo = field(init=False, repr=False, compare=False)
@@ -169,6 +171,10 @@ def conditions(actor: Actor, f: OverviewFilter) -> list[ColumnElement[bool]]:
         where.append(SmsMessage.resent.is_(f.resent))
     if f.contact_id is not None:
         where.append(SmsMessage.contact_id == f.contact_id)
+    if f.sent_by_user_id is not None:
+        where.append(SmsMessage.sent_by_user_id == f.sent_by_user_id)
+    if f.standard_text_id is not None:
+        where.append(SmsMessage.standard_text_id == f.standard_text_id)
     return where
 
 

@@ -170,6 +170,7 @@ class SmsMessage(Base):
         Index("ix_sms_messages_sent", "sent_on", "id"),
         Index("ix_sms_messages_dispatch", "dispatch_state", "submitted_at"),
         Index("ix_sms_messages_phone_sent", "phone", "sent_on"),  # the message a reply answers (0008)
+        Index("ix_sms_messages_sender_sent", "sent_by_user_id", "sent_on", "id"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     text: Mapped[str] = mapped_column(Text)
@@ -183,6 +184,7 @@ class SmsMessage(Base):
     original_id: Mapped[int | None] = mapped_column(ForeignKey("sms_messages.id"), unique=True)
     segments: Mapped[int] = mapped_column(SmallInteger, default=1)
     sent_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    standard_text_id: Mapped[int | None] = mapped_column(ForeignKey("standard_texts.id"))  # made from it
     gateway: Mapped[str | None] = mapped_column(String(40))
     gateway_message_id: Mapped[str | None] = mapped_column(String(100), index=True)
     gateway_error: Mapped[str | None] = mapped_column(Text)

@@ -31,6 +31,7 @@ from sms_core.storage.database import Database
 from sms_core.storage.models import DispatchState, OrgUnit, SmsMessage, StatusEvent, utcnow
 from sms_core.use_cases.consent import check_consent, contact_numbers
 from sms_core.use_cases.readiness import unit_refusal
+from sms_core.use_cases.standard_texts import usable_standard_text
 from sms_core.use_cases.submission import submit_message
 
 
@@ -73,9 +74,10 @@ def send_sms(
     gateway: Gateway | None = None,
     submit: bool = True,
     config: Config = DEFAULTS,
+    standard_text_id: int | None = None,
 ) -> SendResult:
     """Send one SMS from the user's (current) org unit through ``gateway``; ``submit=False``
-    leaves it to the worker (and needs no gateway)."""
+    leaves it to the worker (and needs no gateway).  ``standard_text_id``: the text it was made from."""
     unit_id = org_unit_id if org_unit_id is not None else actor.current_org_unit_id
     if unit_id is None:
         raise InvalidInput("Choose the org. unit to send from.", field="org_unit")
@@ -90,6 +92,8 @@ def send_sms(
         if contact_id is not None:
             number = _contact_number(session, contact_id, number)
         message = _record(session, actor, unit_id, text, number, contact_id, idempotency_key, None, submit, config)
+        if message is not None:
+            message.standard_text_id = usable_standard_text(session, standard_text_id, unit_id)
     if message is None:  # a concurrent submission with the same key won the race
         earlier = _earlier_submission(db, actor, idempotency_key)
         if earlier is None:
@@ -129,6 +133,7 @@ def resend_sms(
                     submit,
                     config,
                 )
+                message.standard_text_id = original.standard_text_id
         except IntegrityError:
             raise Conflict(
                 "This SMS has just been resent by someone else; resend the newest message instead."
