@@ -63,7 +63,8 @@ def door() -> Door:
     except StreamlitSecretNotFoundError as exc:
         if getattr(exc, "error_id", None) == "no-secrets-found":
             return Door("closed")
-        return _closed(f"Sign-in is off: .streamlit/secrets.toml cannot be read ({exc}).")
+        why = exc.__cause__ or getattr(exc, "error_id", "unreadable")  # the TOML error's place, not the path
+        return _closed(f"Sign-in is off: .streamlit/secrets.toml cannot be read ({why}).")
     except Exception as exc:  # unreadable file, bad encoding: closed, and said once
         return _closed(f"Sign-in is off: .streamlit/secrets.toml cannot be read ({type(exc).__name__}).")
     if section is None:

@@ -24,7 +24,7 @@ LACKING = f'[auth]\nclient_id = "sms-messages"\nclient_secret = "{SECRET}"\n'
     "secrets_toml, line",
     [
         (None, None),
-        (BROKEN, "Sign-in is off: .streamlit/secrets.toml cannot be read"),
+        (BROKEN, "Sign-in is off: .streamlit/secrets.toml cannot be read (Invalid value (at line 4, column 13))."),
         (LACKING, "Sign-in is off: the [auth] section of .streamlit/secrets.toml lacks redirect_uri, cookie_secret, "),
     ],
     ids=["no secrets", "not TOML", "incomplete auth"],
@@ -44,6 +44,7 @@ def test_without_demo_mode_or_working_sign_in_the_app_shows_no_data(postgres_url
             expect(page.get_by_role("button")).to_have_count(0)  # no Sign in that could not work
             shown = page.locator("body").inner_text()
             assert SECRET not in shown and "Traceback" not in shown and "Demo mode" not in shown
+            assert str(tmp_path) not in shown  # not even where the file is
             if line:
                 assert line in shown
         if line:

@@ -69,8 +69,9 @@ def test_a_user_deactivated_while_her_overview_is_open_loses_it_at_once(sign_in_
     with sign_in_app.db.session() as s:
         s.execute(update(User).where(User.username == "kari").values(active=False))
     try:
-        # No click: the live table's next refresh reads her again and the refusal takes the page.
-        page.get_by_text(rules.DEACTIVATED).wait_for()
+        # No click: the live table's next refresh (every second) reads her again and the refusal
+        # takes the page — allowed half a minute, for a machine busy with other tests.
+        page.get_by_text(rules.DEACTIVATED).wait_for(timeout=30_000)
         for gone in (page.get_by_test_id("stDataFrame"), export, resend, page.get_by_test_id("stSidebarNav")):
             expect(gone).to_have_count(0)  # once the run that refused her has finished
         page.reload()  # and a new run of the app as well
