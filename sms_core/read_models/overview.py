@@ -8,7 +8,8 @@ Why it is shaped like this:
   unit's messages, and a user without permission to view SMS is refused.
 - The overview must stay fast at millions of rows: the database filters, sorts and pages (the
   indexes on org unit / status / sent on, and pg_trgm for "contains" on PostgreSQL); the count
-  stops at ``COUNT_CAP`` + 1 rows instead of counting everything; the export streams in batches
+  stops at ``COUNT_CAP`` + 1 rows instead of counting everything, and the page waits for it no
+  longer than a budget (``read_models.overview_count``); the export streams in batches
   through a server-side cursor, so its size never depends on memory.
 """
 
@@ -34,13 +35,13 @@ from sms_core.domain.phones import (
     parse_phone,
 )
 from sms_core.domain.statuses import SmsStatus
+from sms_core.read_models.message_count import PAGE_SIZE, MessageCount
 from sms_core.read_models.spreadsheet import phone_cell, spreadsheet_safe
 from sms_core.storage.database import Database
 from sms_core.storage.models import OrgUnit, SmsMessage
 from sms_core.storage.text_search import text_contains
 
 COUNT_CAP = 10_000  # beyond this the overview says "10,000+" and pages no further
-PAGE_SIZE = 50
 EXPORT_BATCH = 2_000  # rows fetched from the cursor (and written as one chunk) at a time
 EXPORT_COLUMNS = ("Text", "Phone", "Sent on", "SMS status", "Org. unit", "Resent")
 
@@ -121,22 +122,6 @@ class OverviewRow:
     @property
     def phone_display(self) -> str:
         return format_international(self.phone)
-
-
-@dataclass(frozen=True)
-class MessageCount:
-    """How many messages match, counted no further than the cap."""
-
-    value: int
-    capped: bool  # more than ``value`` match
-
-    @property
-    def label(self) -> str:
-        return f"{self.value:,}+" if self.capped else f"{self.value:,}"
-
-    def pages(self, page_size: int = PAGE_SIZE) -> int:
-        """Pages to offer (at least one): a capped count pages through the first ``value`` rows."""
-        return max(1, -(-self.value // page_size))
 
 
 # ---- statements ----------------------------------------------------------------------------
