@@ -108,6 +108,8 @@ def draw_detail(detail: MessageDetail, zone: str) -> None:
     facts = [f"Sent on {m.sent_on.astimezone(local):%Y-%m-%d %H:%M}", detail.org_unit_name]
     facts += [f"Contact: {detail.contact_name}"] if detail.contact_name else []
     facts += [f"{m.segments} SMS" + (" · Resent" if m.resent else "")]
+    if m.anonymised_at is not None:
+        facts += [f"Text and number removed after the retention period on {m.anonymised_at.astimezone(local):%Y-%m-%d}"]
     st.caption(plain(" · ".join(facts)))
     text, status = st.columns([3, 2])
     with text.container(border=True):

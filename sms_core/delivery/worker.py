@@ -3,7 +3,9 @@
 - dispatch: queued messages are claimed (never by two workers) and handed to the gateway;
 - the status-check sweep: no final report in time → "Timeout during status check";
 - recovery: a message left mid-submission by a crash becomes "Sending failed" (outcome unknown),
-  never silently sent again.
+  never silently sent again;
+- retention: texts, numbers and status details older than the settings say are anonymised, on
+  a thread of its own so a long run never holds up dispatch (``sms_core.delivery.retention``).
 
 Delivery reports arrive over HTTP (``sms_core.delivery.http``).  ``python -m sms_core worker``
 runs the loop and that HTTP app as one process (several on one PostgreSQL are fine); in the
@@ -21,6 +23,7 @@ import uvicorn
 from sms_core.config import DEFAULTS, Config
 from sms_core.delivery.http import announce_report_url, http_app, report_url_fix
 from sms_core.delivery.reports import ReportBatcher
+from sms_core.delivery.retention import retention_loop
 from sms_core.domain.errors import SmsError
 from sms_core.gateways.base import Gateway
 from sms_core.storage.database import Database
@@ -72,10 +75,13 @@ def start_in_background(db: Database, gateway: Gateway, config: Config = DEFAULT
         target=Worker(db, gateway, config).run_forever, args=(stop,), name="sms-worker", daemon=True
     )
     thread.start()
+    retention = threading.Thread(target=retention_loop, args=(db, stop), name="sms-retention", daemon=True)
+    retention.start()
 
     def stopper() -> None:
         stop.set()
         thread.join(timeout=5)
+        retention.join(timeout=5)
 
     return stopper
 

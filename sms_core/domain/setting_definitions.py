@@ -115,6 +115,9 @@ _FROM_TEXT: dict[str, Callable[[str], object]] = {
 
 SENDING_ENABLED = "sms_sending_enabled"
 REQUIRE_CONSENT_FOR_UNKNOWN = "require_consent_for_unknown_numbers"
+RETENTION_MESSAGE_DAYS = "retention_message_days"
+RETENTION_EVENT_DETAIL_DAYS = "retention_event_detail_days"
+RETENTION_MAX_DAYS = 36_500  # a hundred years: "for ever" is 0
 
 # In the order the settings page shows them, section by section.
 DEFINITIONS: tuple[SettingDefinition, ...] = (
@@ -131,6 +134,29 @@ DEFINITIONS: tuple[SettingDefinition, ...] = (
         "When on, a typed number that belongs to no contact is refused as “Consent is not registered”.",
         "switch",
         False,
+    ),
+    SettingDefinition(
+        RETENTION_MESSAGE_DAYS,
+        "Keep message texts and numbers (days)",
+        "After this many days a message's text is replaced by “[removed after N days]”, its number is cut to "
+        "the last two digits and its contact link is dropped. Status, org. unit, sent on, resent, segments and "
+        "every count and delivery rate stay. 0 keeps them for ever.",
+        "number",
+        0,
+        section="Retention",
+        minimum=0,
+        maximum=RETENTION_MAX_DAYS,
+    ),
+    SettingDefinition(
+        RETENTION_EVENT_DETAIL_DAYS,
+        "Keep status-event details (days)",
+        "After this many days the details of each status change (the gateway's words) are removed; the "
+        "statuses and their times stay. 0 keeps them for ever.",
+        "number",
+        0,
+        section="Retention",
+        minimum=0,
+        maximum=RETENTION_MAX_DAYS,
     ),
 )
 
