@@ -22,7 +22,7 @@ from pages._shared import database, runtime, show_refusal
 from sms_core.domain.errors import SmsError
 from sms_core.domain.permissions import Actor
 from sms_core.read_models.overview import PAGE_SIZE, OverviewFilter, OverviewRow, Sort, list_messages, visible_units
-from sms_core.read_models.overview_count import BackgroundCounts, known_count
+from sms_core.read_models.overview_count import BackgroundCounts
 from sms_core.storage.database import Database
 
 LIVE_SECONDS = 1  # how often the table asks whether anything changed
@@ -122,11 +122,7 @@ def current_rows(db: Database, actor: Actor, f: OverviewFilter, version: object)
         count = counts().count(db, actor, f, version)
         page = st.session_state[PAGE] = count.pages() if count.settled else 1
         rows = list_messages(db, actor, f, page)
-    known = (page - 1) * PAGE_SIZE + len(rows)
-    if len(rows) < PAGE_SIZE and (rows or page == 1):
-        count = known_count(known)  # the last page: the rows are the count
-    else:
-        count = counts().count(db, actor, f, version, known=known)
+    count = counts().for_page(db, actor, f, version, page, PAGE_SIZE, len(rows))
     new = Shown((f, page), version, count, rows)
     selected = state.selected
     if shown is not None and selected is not None and shown.position(selected) != new.position(selected):

@@ -27,7 +27,7 @@ from sms_core.read_models.message_count import MessageCount
 from sms_core.read_models.overview import COUNT_CAP, OverviewFilter, Sort, count_messages, visible_units
 from sms_core.storage.database import Database
 
-COUNT_BUDGET = 0.020  # seconds the page waits for a count: well inside the overview's 30 ms
+COUNT_BUDGET = 0.015  # seconds the page waits for a count: inside the overview's 30 ms, even on a busy machine
 
 
 @dataclass
@@ -72,6 +72,25 @@ class BackgroundCounts:
             except FutureTimeout:
                 pass
         return known_count(known, cap, settled=False)
+
+    def for_page(
+        self,
+        db: Database,
+        actor: Actor,
+        f: OverviewFilter,
+        version: object,
+        page: int,
+        page_size: int,
+        rows: int,
+        budget: float = COUNT_BUDGET,
+    ) -> MessageCount:
+        """The count shown under page ``page`` that listed ``rows`` rows: a page with fewer rows
+        than fit is the last one, so it is the count; else ``count`` with the rows seen as known."""
+        known = (page - 1) * page_size + rows
+        if rows < page_size and (rows or page == 1):
+            actor.require(Permission.VIEW_SMS)
+            return known_count(known)
+        return self.count(db, actor, f, version, known=known, budget=budget)
 
     def wait(self, db: Database, actor: Actor, f: OverviewFilter, cap: int = COUNT_CAP) -> MessageCount | None:
         """Block until the count running for this filter (if any) ends; its figure."""

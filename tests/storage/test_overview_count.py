@@ -94,3 +94,16 @@ def test_a_count_that_does_not_fit_the_budget_is_a_lower_bound_then_exact(pg_db,
     assert counts.wait(pg_db, staff, f) == exact
     assert counts.count(pg_db, staff, f, version=1, known=50, budget=0) == exact
     assert exact.value >= 50
+
+
+def test_a_page_with_fewer_rows_than_fit_is_the_count(demo_db, staff, counts):
+    f = OverviewFilter()
+    exact = count_messages(demo_db, staff, f)
+    size = 50
+    last_page, rows = -(-exact.value // size), exact.value % size or size
+    assert counts.for_page(demo_db, staff, f, 1, page=last_page, page_size=size, rows=rows, budget=10) == exact
+    assert counts.for_page(demo_db, staff, f, 1, page=1, page_size=size, rows=0) == MessageCount(0, False)
+    full = counts.for_page(demo_db, staff, f, 1, page=1, page_size=size, rows=size, budget=10)
+    assert full == exact  # a full page asks for the count itself
+    with pytest.raises(PermissionDenied):
+        counts.for_page(demo_db, replace(staff, permissions=frozenset()), f, 1, page=1, page_size=size, rows=3)
