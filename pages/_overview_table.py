@@ -16,6 +16,7 @@ import streamlit as st
 
 from pages._flash import show_flash
 from pages._message_detail import current_detail, draw_detail, refresh, resend_button
+from pages._overview_export import export_progress
 from pages._overview_filters import publish
 from pages._overview_state import PAGE, REFRESH, SORT, SORT_BY_HEADER, TABLE_PLACE, WIDTHS, Shown, overview_state
 from pages._shared import database, runtime, show_refusal
@@ -67,6 +68,7 @@ def live_table(actor: Actor, f: OverviewFilter, zone: str) -> None:
         shown = current_rows(db, actor, f, version)
         publish(f, shown.query[1], actor)
         toolbar = st.container(horizontal=True, vertical_alignment="center")
+        export_progress()
         draw_table(shown, zone)
         draw_pager(shown)
         detail = current_detail(db, actor, version)

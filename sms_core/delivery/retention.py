@@ -82,7 +82,7 @@ def _older_messages(session: Session, progress: RetentionProgress, cutoff: datet
     )
     if progress.position_at is not None:
         query = query.where(
-            tuple_(SmsMessage.sent_on, SmsMessage.id) > tuple_(progress.position_at, progress.position_id)
+            tuple_(SmsMessage.sent_on, SmsMessage.id) > (progress.position_at, progress.position_id)  # typed as the key
         )
     rows = session.execute(query.order_by(SmsMessage.sent_on, SmsMessage.id).limit(size)).all()
     settled = []

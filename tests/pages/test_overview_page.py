@@ -232,6 +232,13 @@ def test_export_holds_every_matching_row(app_env, exported_csv):
     assert len(rows) - 1 == count_messages(app_env, staff, f).value > 50  # more than one page
 
 
+def test_export_says_when_its_file_is_ready(app_env, exported_csv):
+    at = overview(unit="all", status="Received")
+    rows = exported_csv(at)  # what the click builds, on Streamlit's thread
+    at = rerun(at)  # the table's next tick
+    assert any(c.value.startswith(f"The CSV of {len(rows) - 1:,} messages is ready") for c in at.caption)
+
+
 def test_pages_are_read_from_the_database(app_env):
     at = overview(unit="all")
     at.pagination(key="ov_page").set_value(2)
