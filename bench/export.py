@@ -61,7 +61,7 @@ def run_export(url: str, unit_ids: list[int] | None = None, naive: bool = False)
     return answer
 
 
-def measure_export(db: Database, naive: Database, unit_id: int, rows: int, log, runs: int = 3) -> list[Result]:
+def measure_export(db: Database, naive: Database, unit_id: int, rows: int, log, runs: int = 2) -> list[Result]:
     url = db.url.render_as_string(hide_password=False)
     naive_url = naive.url.render_as_string(hide_password=False)
     one_unit = run_export(url, [unit_id])
