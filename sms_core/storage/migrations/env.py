@@ -3,6 +3,7 @@
 from alembic import context
 
 from sms_core.config import load_config
+from sms_core.storage import retention_models  # noqa: F401 (its tables belong to the metadata too)
 from sms_core.storage.database import Database
 from sms_core.storage.models import Base
 
