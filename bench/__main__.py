@@ -5,7 +5,8 @@ Environment:
   BENCH_ROWS       messages to seed (default 1,000,000); a database already seeded with as many
                    is reused, so a second run only measures
   BENCH_RESEED=1   seed again even so
-  BENCH_ONLY       comma-separated parts to run: overview, rates, alerts, page, reports, replies, live, import (default all;
+  BENCH_ONLY       comma-separated parts to run: overview, rates, alerts, retention, export, page, reports,
+                   replies, live, import (default all;
                    a partial run prints its table but leaves BENCHMARKS.md alone)
   BENCH_ADMIN_URL  a PostgreSQL database to create the bench databases from
                    (default postgresql+psycopg://postgres@127.0.0.1:5432/postgres)
@@ -34,7 +35,7 @@ from sms_core.storage.database import Database
 from sms_core.storage.models import OrgUnit, SmsMessage
 from sms_core.use_cases.accounts import load_actor
 
-PARTS = ("overview", "rates", "alerts", "page", "reports", "replies", "live", "import")
+PARTS = ("overview", "rates", "alerts", "retention", "export", "page", "reports", "replies", "live", "import")
 WORD = "prescription"  # in about one message in ten: common enough that the count reaches its cap
 RUNS, BUDGET = 30, 20.0  # per measurement: up to 30 timed runs, or 20 s for a slow naive query
 
@@ -95,6 +96,18 @@ def run_parts(dbs: BenchDatabases, s: Scene, parts: set[str], log) -> list[Resul
     if "alerts" in parts:
         log("alert rules…")
         results += alerts.measure_alerts(db, naive, s.newest, RUNS, BUDGET)
+        results += found
+    if "retention" in parts:  # on a copy, made while nothing else holds a connection to the database
+        log("retention (on a copy of the database)…")
+        from bench.retention import measure_retention
+
+        admin_url = os.environ.get("BENCH_ADMIN_URL") or ADMIN_URL
+        results += measure_retention(db, s.lead, s.unit_id, s.last_day, dbs.rows, log, admin_url)
+    if "export" in parts:
+        log("export CSV of every message…")
+        from bench.export import measure_export
+
+        results += measure_export(db, naive, s.unit_id, message_count(db), log)
     if "page" in parts:
         log("overview page render (AppTest)…")
         from bench import page  # Streamlit only here: the worker part's spawned processes re-import this module

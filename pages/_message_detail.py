@@ -113,6 +113,8 @@ def draw_detail(detail: MessageDetail, zone: str) -> None:
     facts += [f"Contact: {detail.contact_name}"] if detail.contact_name else []
     facts += [f"{m.segments} SMS" + (" · Resent" if m.resent else "")]
     facts += [f"{len(detail.replies)} {'reply' if len(detail.replies) == 1 else 'replies'}"] if detail.replies else []
+    if m.anonymised_at is not None:
+        facts += [f"Text and number removed after the retention period on {m.anonymised_at.astimezone(local):%Y-%m-%d}"]
     st.caption(plain(" · ".join(facts)))
     text, status = st.columns([3, 2])
     with text.container(border=True):

@@ -14,6 +14,7 @@ import streamlit as st
 
 from sms_core.read_models.message_detail import MessageDetail
 from sms_core.read_models.overview import MessageCount, OverviewFilter, OverviewRow
+from sms_core.read_models.overview_export import ExportProgress
 
 STATE_KEY = "overview"
 
@@ -56,6 +57,7 @@ class OverviewState:
     focus: int | None = None  # id of a message opened from the selected one's details (original/resend)
     detail: tuple[tuple[int, object], MessageDetail | None] | None = None  # ((id, version), detail) last read
     refresh: bool = False  # read the table again on the next tick, even if nothing changed
+    export: ExportProgress | None = None  # the CSV export last started from this page
 
     @property
     def table_key(self) -> str:

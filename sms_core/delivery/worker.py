@@ -6,6 +6,8 @@
   never silently sent again;
 - alerts: the rules evaluated every minute and their mails sent, in a thread of their own
   (``sms_core.delivery.alert_loop``).
+- retention: texts, numbers and status details older than the settings say are anonymised, on
+  a thread of its own so a long run never holds up dispatch (``sms_core.delivery.retention``).
 
 Delivery reports arrive over HTTP (``sms_core.delivery.http``).  ``python -m sms_core worker``
 runs the loop and that HTTP app as one process (several on one PostgreSQL are fine); in the
@@ -25,6 +27,7 @@ from sms_core.delivery.alert_loop import start_alert_loop
 from sms_core.delivery.http import announce_report_url, http_app, report_url_fix
 from sms_core.delivery.incoming import ReplyBatcher
 from sms_core.delivery.reports import ReportBatcher
+from sms_core.delivery.retention import retention_loop
 from sms_core.domain.errors import SmsError
 from sms_core.gateways.base import Gateway
 from sms_core.storage.database import Database
@@ -77,11 +80,14 @@ def start_in_background(db: Database, gateway: Gateway, config: Config = DEFAULT
     )
     thread.start()
     stop_alerts = start_alert_loop(db, gateway, config)
+    retention = threading.Thread(target=retention_loop, args=(db, stop), name="sms-retention", daemon=True)
+    retention.start()
 
     def stopper() -> None:
         stop.set()
         stop_alerts()
         thread.join(timeout=5)
+        retention.join(timeout=5)
 
     return stopper
 

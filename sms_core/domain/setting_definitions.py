@@ -152,6 +152,9 @@ def mail_addresses(value: str) -> tuple[str, ...]:
 
 
 ORGANISATION_TIME_ZONE = "organisation_time_zone"
+RETENTION_MESSAGE_DAYS = "retention_message_days"
+RETENTION_EVENT_DETAIL_DAYS = "retention_event_detail_days"
+RETENTION_MAX_DAYS = 36_500  # a hundred years: "for ever" is 0
 
 # In the order the settings page shows them, section by section.
 DEFINITIONS: tuple[SettingDefinition, ...] = (
@@ -239,6 +242,27 @@ DEFINITIONS: tuple[SettingDefinition, ...] = (
         "time_zone",
         "Europe/Oslo",
         section="Delivery rates",
+        RETENTION_MESSAGE_DAYS,
+        "Keep message texts and numbers (days)",
+        "After this many days a message's text is replaced by “[removed after N days]”, its number is cut to "
+        "the last two digits and its contact link is dropped. Status, org. unit, sent on, resent, segments and "
+        "every count and delivery rate stay. 0 keeps them for ever.",
+        "number",
+        0,
+        section="Retention",
+        minimum=0,
+        maximum=RETENTION_MAX_DAYS,
+    ),
+    SettingDefinition(
+        RETENTION_EVENT_DETAIL_DAYS,
+        "Keep status-event details (days)",
+        "After this many days the details of each status change (the gateway's words) are removed; the "
+        "statuses and their times stay. 0 keeps them for ever.",
+        "number",
+        0,
+        section="Retention",
+        minimum=0,
+        maximum=RETENTION_MAX_DAYS,
     ),
 )
 

@@ -37,6 +37,7 @@ class MessageView:
     original_id: int | None
     segments: int
     gateway_error: str | None
+    anonymised_at: datetime | None = None  # retention removed its text, number and contact
 
     @property
     def phone_display(self) -> str:
@@ -56,6 +57,7 @@ class MessageView:
             m.original_id,
             m.segments,
             m.gateway_error,
+            m.anonymised_at,
         )
 
 

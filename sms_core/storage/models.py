@@ -193,6 +193,7 @@ class SmsMessage(Base):
     submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     dlr_token: Mapped[str | None] = mapped_column(String(64))  # per-message webhook secret
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+    anonymised_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # retention removed text, number, contact
 
 
 class StatusEvent(Base):

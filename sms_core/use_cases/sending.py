@@ -154,6 +154,8 @@ def resend_problem(actor: Actor, message: MessageView, already_resent: int | Non
             f"Only messages with status Accepted, Timeout during status check or Sending failed can be "
             f"resent; this one is {message.status.label}."
         )
+    if message.anonymised_at is not None:
+        return "Its text and number were removed after the retention period, so there is nothing to send again."
     if already_resent:
         return f"This SMS has already been resent (message {already_resent}); resend the newest one instead."
     return None
