@@ -242,6 +242,8 @@ DEFINITIONS: tuple[SettingDefinition, ...] = (
         "time_zone",
         "Europe/Oslo",
         section="Delivery rates",
+    ),
+    SettingDefinition(
         RETENTION_MESSAGE_DAYS,
         "Keep message texts and numbers (days)",
         "After this many days a message's text is replaced by “[removed after N days]”, its number is cut to "
