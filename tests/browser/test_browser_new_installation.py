@@ -1,14 +1,17 @@
 """A new installation, as an organisation brings it up: an empty PostgreSQL database, ``migrate``,
 the first administrator and unit from the command line, then that administrator adds an org.
-unit, a user and a contact in the page, in headless Chromium."""
+unit, a user and a contact in the page, in headless Chromium — signed in for real, through a real
+OpenID Connect provider (tests/oidc_harness.py), as a production installation is."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
 import pytest
-from support import SmsProcess, environment, free_ports, require
+from oidc_harness import auth_section, serve_in, start_provider
+from support import environment, free_ports, require
 
 from sms_core.config import PROJECT_ROOT
 from sms_core.read_models.administration import list_audit
@@ -42,34 +45,41 @@ def new_installation(postgres_server, tmp_path):
         "users",
         "add",
         "--email",
-        "ada@example.org",
+        "kari@example.org",  # the provider's test account "kari"
         "--name",
-        "Ada Admin",
+        "Kari Admin",
         "--role",
         "administrator",
         "--unit",
         "OSL",
     )
     port = free_ports()[0]
-    served = SmsProcess(
-        ["serve", "--port", str(port), "--address", "127.0.0.1"],
-        environment(DATABASE_URL=url, SMS_DEMO_MODE="true", SMS_EMBEDDED_WORKER="false"),
-        tmp_path / "serve.log",
-        f"http://127.0.0.1:{port}/_stcore/health",
-    )
+    base = f"http://127.0.0.1:{port}"
+    provider = start_provider(tmp_path, f"{base}/oauth2callback")
+    try:
+        served = serve_in(tmp_path, url, port, auth_section(provider, base))
+    except BaseException:
+        provider.stop()
+        raise
     db = Database(url)
-    yield f"http://127.0.0.1:{port}", db
+    yield base, db
     served.stop()
+    provider.stop()
     db.dispose()
 
 
-def sign_in(page, base: str, name: str) -> None:
-    """Become ``name`` in the app.  Demo mode's sidebar picker for now: when real sign-in is
-    merged, this is the one place to change (sign in at the provider instead)."""
+def sign_in(page, base: str, login: str) -> None:
+    """Sign in at the provider's login form as ``login`` (a test account of tests/oidc/provider.mjs)
+    and open the administration page."""
+    page.goto(base)
+    page.get_by_role("button", name="Sign in").click()
+    page.locator('input[name="login"]').fill(login)
+    page.locator('input[name="password"]').fill("any password will do")
+    page.get_by_role("button", name="Sign-in").click()
+    page.get_by_role("button", name="Continue").click()  # the provider's consent to share the claims
+    page.wait_for_url(re.compile(re.escape(base)))
+    page.get_by_test_id("stSidebar").get_by_text("Signed in as Kari Admin").wait_for()
     page.goto(f"{base}/sms-administration")
-    picker = page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(has_text="Signed in as")
-    picker.click()
-    page.get_by_role("option", name=name).click()
     page.get_by_role("heading", name="Administration").wait_for()
 
 
@@ -85,7 +95,7 @@ def expander(page, label: str):
 
 def test_the_first_administrator_adds_a_unit_a_user_and_a_contact_in_the_page(new_installation, page):
     base, db = new_installation
-    sign_in(page, base, "Ada Admin")
+    sign_in(page, base, "kari")
     page.get_by_role("tab", name="Org. units").click()
     unit_form = expander(page, "Add an org. unit")
     unit_form.get_by_label("Code", exact=True).fill("bgn")
@@ -119,7 +129,7 @@ def test_the_first_administrator_adds_a_unit_a_user_and_a_contact_in_the_page(ne
     page.get_by_role("heading", name="Kari Kontakt").wait_for()
     page.get_by_text("Registered", exact=True).wait_for()
 
-    admin = load_actor(db, "ada")
+    admin = load_actor(db, "kari")
     nils = load_actor(db, "nils")
     assert nils.role == "team_lead" and nils.org_unit_ids == {unit_id_by_code(db, "BGN")}
     [hit] = search_contacts(db, nils, "Kari Kontakt")
@@ -127,8 +137,8 @@ def test_the_first_administrator_adds_a_unit_a_user_and_a_contact_in_the_page(ne
     trail = {(line.who, line.entity, line.subject, line.action) for line in list_audit(db, admin)}
     assert trail == {
         ("CLI", "org. unit", "Oslo Sentrum", "added"),
-        ("CLI", "user", "Ada Admin", "added"),
-        ("Ada Admin", "org. unit", "Bergen Bryggen", "added"),
-        ("Ada Admin", "user", "Nils Ny", "added"),
-        ("Ada Admin", "contact", "Kari Kontakt", "added"),
+        ("CLI", "user", "Kari Admin", "added"),
+        ("Kari Admin", "org. unit", "Bergen Bryggen", "added"),
+        ("Kari Admin", "user", "Nils Ny", "added"),
+        ("Kari Admin", "contact", "Kari Kontakt", "added"),
     }
