@@ -15,6 +15,7 @@ from sms_core.domain.errors import InvalidInput, NotFound
 from sms_core.domain.permissions import Actor, Permission
 from sms_core.storage.database import Database
 from sms_core.storage.models import Contact, ContactPhone, SmsConsent, get_by_id, utcnow
+from sms_core.use_cases.audit import record
 from sms_core.use_cases.settings import read_settings
 
 
@@ -73,6 +74,10 @@ def register_consent(db: Database, actor: Actor, phone_id: int, source: str) -> 
             raise NotFound("That phone number no longer exists.")
         if _active(session, phone_id):
             return
+        key = f"phone {phone.number} consent"
+        record(
+            session, actor, "contact", phone.contact_id, "changed", {key: "no"}, {key: f"yes ({source.strip()[:200]})"}
+        )
         session.add(
             SmsConsent(
                 contact_id=phone.contact_id,
@@ -87,7 +92,12 @@ def register_consent(db: Database, actor: Actor, phone_id: int, source: str) -> 
 def withdraw_consent(db: Database, actor: Actor, phone_id: int) -> None:
     actor.require(Permission.SEND_SMS)
     with db.session() as session:
-        for consent in _active(session, phone_id):
+        active = _active(session, phone_id)
+        if active:
+            phone = session.get(ContactPhone, phone_id)
+            key = f"phone {phone.number} consent"
+            record(session, actor, "contact", phone.contact_id, "changed", {key: "yes"}, {key: "withdrawn"})
+        for consent in active:
             consent.withdrawn_at = utcnow()
             consent.withdrawn_by_user_id = actor.id
 

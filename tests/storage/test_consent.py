@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from sms_core.domain.errors import InvalidInput, PermissionDenied
 from sms_core.domain.permissions import Actor, Permission
+from sms_core.read_models.administration import list_audit
 from sms_core.read_models.contacts import get_contact
 from sms_core.storage.models import Contact, ContactPhone, OrgUnit, SmsConsent, User, UserOrgUnit
 from sms_core.use_cases.consent import check_consent, consent_for_number, register_consent, withdraw_consent
@@ -139,3 +140,16 @@ def test_consent_needs_a_source_and_the_send_permission(db, people):
         with pytest.raises(PermissionDenied):
             action()
     assert consent_for_number(db, people.actor, "+4791234567", people.kari).allowed
+
+
+def test_consent_registered_and_withdrawn_with_the_buttons_is_in_the_contacts_audit_trail(db, people):
+    register_consent(db, people.actor, people.kari_work, "Phone call")
+    register_consent(db, people.actor, people.kari_work, "Again")  # already registered: no change, no line
+    withdraw_consent(db, people.actor, people.kari_work)
+    withdraw_consent(db, people.actor, people.kari_work)  # nothing left to withdraw: no line
+    lines = list_audit(db, people.actor, "contact", people.kari)
+    assert [(line.who, line.action, line.changes) for line in lines] == [
+        ("Tess Tester", "changed", (("phone +4722123456 consent", "yes", "withdrawn"),)),
+        ("Tess Tester", "changed", (("phone +4722123456 consent", "no", "yes (Phone call)"),)),
+        ("Tess Tester", "changed", (("phone +4791234567 consent", "no", "yes (Signed form)"),)),
+    ]
