@@ -46,9 +46,12 @@ def test_a_user_who_may_not_view_sms_is_refused(demo_db, staff, counts):
 def test_a_count_of_older_data_is_not_shown_as_the_current_one(demo_db, staff, counts):
     f = OverviewFilter()
     before = counts.count(demo_db, staff, f, version=1, budget=10)
-    with demo_db.session() as s:  # one message fewer, as a deletion would leave it
-        s.execute(text("DELETE FROM sms_status_events WHERE message_id = (SELECT max(id) FROM sms_messages)"))
-        s.execute(text("DELETE FROM sms_messages WHERE id = (SELECT max(id) FROM sms_messages)"))
+    with demo_db.session() as s:  # one of her messages fewer, as a deletion would leave it
+        newest = s.scalar(
+            text("SELECT max(id) FROM sms_messages WHERE org_unit_id = :unit"), {"unit": staff.current_org_unit_id}
+        )
+        s.execute(text("DELETE FROM sms_status_events WHERE message_id = :id"), {"id": newest})
+        s.execute(text("DELETE FROM sms_messages WHERE id = :id"), {"id": newest})
     assert counts.count(demo_db, staff, f, version=1, budget=10) == before  # same version: the finished count
     after = counts.count(demo_db, staff, f, version=2, budget=10)
     assert after == count_messages(demo_db, staff, f) == MessageCount(before.value - 1, False)
