@@ -1,8 +1,9 @@
 """Every HTTP route the project serves, in one place: the app mounts them into ``st.App(routes=…)``
 and the stand-alone worker serves them with uvicorn (``http_app``), so both answer alike.
 
-Routes (today): ``GET|POST /api/dlr?id=…&token=…`` plus the gateway's own report parameters.
-HEAD is refused there: it must never apply a report.
+Routes: ``GET|POST /api/dlr?id=…&token=…`` plus the gateway's own report parameters (HEAD is
+refused there: it must never apply a report), and the HTTP API under ``/api/v1``
+(``sms_core.delivery.api``, mounted when the caller hands it over), with limits of its own.
 
 Limits on every route, because the gateway's side of the network is not ours: a body of at most
 64 KiB, read piece by piece whatever Content-Length claims (a Content-Length that is not a
@@ -25,7 +26,8 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp
 
 from sms_core.config import Config, redact_url
 from sms_core.delivery.reports import ReportBatcher, handle_report
@@ -34,6 +36,7 @@ from sms_core.gateways.base import Gateway
 log = logging.getLogger(__name__)
 
 REPORT_PATH = "/api/dlr"
+API_PATH = "/api/v1"
 MAX_BODY = 64 * 1024
 MAX_VALUE = 4 * 1024
 ROUTE_HEADER = "X-SMS-Route"
@@ -110,20 +113,26 @@ def limited(route: str, handler: Handler, methods: Sequence[str]) -> Callable[[R
     return endpoint
 
 
-def routes(gateway: Gateway, batcher: ReportBatcher) -> list[BaseRoute]:
-    """Every route the project serves; the app and the worker mount exactly these."""
+def routes(gateway: Gateway, batcher: ReportBatcher, api: ASGIApp | None = None) -> list[BaseRoute]:
+    """Every route the project serves; the app and the worker mount exactly these (``api``: the
+    HTTP API, ``sms_core.delivery.api.app.build_api``)."""
 
     async def delivery_report(request: Request, params: dict[str, str]) -> Response:
         verdict = await run_in_threadpool(handle_report, params, gateway, batcher)
         return answer(verdict.text, verdict.http_status, "delivery-report")
 
     methods = ("GET", "POST")
-    return [Route(REPORT_PATH, limited("delivery-report", delivery_report, methods), methods=list(methods))]
+    served: list[BaseRoute] = [
+        Route(REPORT_PATH, limited("delivery-report", delivery_report, methods), methods=list(methods))
+    ]
+    if api is not None:
+        served.append(Mount(API_PATH, app=api))
+    return served
 
 
-def http_app(gateway: Gateway, batcher: ReportBatcher, lifespan=None) -> Starlette:
+def http_app(gateway: Gateway, batcher: ReportBatcher, lifespan=None, api: ASGIApp | None = None) -> Starlette:
     """The routes as an ASGI app of their own, for the stand-alone worker (and tests)."""
-    return Starlette(routes=routes(gateway, batcher), lifespan=lifespan)
+    return Starlette(routes=routes(gateway, batcher, api), lifespan=lifespan)
 
 
 # ---- which URL the gateway is given, and whether it answers ---------------------------------

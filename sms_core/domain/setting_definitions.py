@@ -115,6 +115,7 @@ _FROM_TEXT: dict[str, Callable[[str], object]] = {
 
 SENDING_ENABLED = "sms_sending_enabled"
 REQUIRE_CONSENT_FOR_UNKNOWN = "require_consent_for_unknown_numbers"
+API_REQUESTS_PER_MINUTE = "api_requests_per_minute"
 
 # In the order the settings page shows them, section by section.
 DEFINITIONS: tuple[SettingDefinition, ...] = (
@@ -131,6 +132,17 @@ DEFINITIONS: tuple[SettingDefinition, ...] = (
         "When on, a typed number that belongs to no contact is refused as “Consent is not registered”.",
         "switch",
         False,
+    ),
+    SettingDefinition(
+        API_REQUESTS_PER_MINUTE,
+        "API requests per minute, per key",
+        "Each API key may make this many requests a minute (in each process that serves the API); "
+        "more are answered 429 with Retry-After.",
+        "number",
+        6000,
+        section="HTTP API",
+        minimum=1,
+        maximum=1_000_000,
     ),
 )
 

@@ -131,6 +131,7 @@ class Contact(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
     email: Mapped[str | None] = mapped_column(String(200))
+    external_id: Mapped[str | None] = mapped_column(String(100), index=True, unique=True)  # the caller's id (HTTP API)
     phones: Mapped[list[ContactPhone]] = relationship(back_populates="contact", order_by="ContactPhone.id")
 
 
@@ -156,6 +157,7 @@ class SmsConsent(Base):
     source: Mapped[str] = mapped_column(String(200))
     withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     withdrawn_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    withdrawn_source: Mapped[str | None] = mapped_column(String(200))
 
 
 class SmsMessage(Base):
@@ -179,6 +181,8 @@ class SmsMessage(Base):
     original_id: Mapped[int | None] = mapped_column(ForeignKey("sms_messages.id"), unique=True)
     segments: Mapped[int] = mapped_column(SmallInteger, default=1)
     sent_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    sent_by_api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"))  # storage/api_models.py
+    reference: Mapped[str | None] = mapped_column(String(100))  # the API caller's own id for the message
     gateway: Mapped[str | None] = mapped_column(String(40))
     gateway_message_id: Mapped[str | None] = mapped_column(String(100), index=True)
     gateway_error: Mapped[str | None] = mapped_column(Text)

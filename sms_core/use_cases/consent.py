@@ -79,17 +79,18 @@ def register_consent(db: Database, actor: Actor, phone_id: int, source: str) -> 
                 phone_id=phone_id,
                 source=source.strip()[:200],
                 registered_at=utcnow(),
-                registered_by_user_id=actor.id,
+                registered_by_user_id=actor.user_id,
             )
         )
 
 
-def withdraw_consent(db: Database, actor: Actor, phone_id: int) -> None:
+def withdraw_consent(db: Database, actor: Actor, phone_id: int, source: str | None = None) -> None:
     actor.require(Permission.SEND_SMS)
     with db.session() as session:
         for consent in _active(session, phone_id):
             consent.withdrawn_at = utcnow()
-            consent.withdrawn_by_user_id = actor.id
+            consent.withdrawn_by_user_id = actor.user_id
+            consent.withdrawn_source = source.strip()[:200] if source and source.strip() else None
 
 
 def _active(session: Session, phone_id: int) -> list[SmsConsent]:

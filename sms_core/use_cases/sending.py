@@ -29,6 +29,7 @@ from sms_core.read_models.message_detail import MessageView, visible_message
 from sms_core.storage.change_feed import mark_changed
 from sms_core.storage.database import Database
 from sms_core.storage.models import DispatchState, OrgUnit, SmsMessage, StatusEvent, utcnow
+from sms_core.use_cases.api_callbacks import enqueue_status_callback
 from sms_core.use_cases.consent import check_consent, contact_numbers
 from sms_core.use_cases.readiness import unit_refusal
 from sms_core.use_cases.submission import submit_message
@@ -73,6 +74,7 @@ def send_sms(
     gateway: Gateway | None = None,
     submit: bool = True,
     config: Config = DEFAULTS,
+    reference: str | None = None,
 ) -> SendResult:
     """Send one SMS from the user's (current) org unit through ``gateway``; ``submit=False``
     leaves it to the worker (and needs no gateway)."""
@@ -89,7 +91,9 @@ def send_sms(
     with db.session() as session:
         if contact_id is not None:
             number = _contact_number(session, contact_id, number)
-        message = _record(session, actor, unit_id, text, number, contact_id, idempotency_key, None, submit, config)
+        message = _record(
+            session, actor, unit_id, text, number, contact_id, idempotency_key, None, submit, config, reference
+        )
     if message is None:  # a concurrent submission with the same key won the race
         earlier = _earlier_submission(db, actor, idempotency_key)
         if earlier is None:
@@ -128,6 +132,7 @@ def resend_sms(
                     original.id,
                     submit,
                     config,
+                    original.reference,
                 )
         except IntegrityError:
             raise Conflict(
@@ -208,6 +213,7 @@ def _record(
     original_id: int | None,
     submit: bool,
     config: Config,
+    reference: str | None = None,
 ) -> SmsMessage | None:
     """Insert the message and its first event; None if the idempotency key was taken meanwhile."""
     unit = session.get(OrgUnit, unit_id)
@@ -225,7 +231,9 @@ def _record(
         resent=original_id is not None,
         original_id=original_id,
         segments=max(1, count_sms(text, config.chars_per_sms, config.unicode_chars_per_sms).segments),
-        sent_by_user_id=actor.id,
+        sent_by_user_id=actor.user_id,
+        sent_by_api_key_id=actor.api_key_id,
+        reference=reference,
         idempotency_key=idempotency_key,
         dispatch_state=DispatchState.NOT_SENT
         if refusal
@@ -251,6 +259,7 @@ def _record(
             detail=detail or (refusal.explanation if refusal else "Recorded"),
         )
     )
+    enqueue_status_callback(session, message)
     mark_changed(session, [unit_id])
     return message
 
@@ -277,11 +286,12 @@ MAX_KEY = 80  # an idempotency key as given; the column holds 100, with room for
 
 
 def _scoped_key(actor: Actor, key: str | None) -> str | None:
-    """The key as stored: scoped to the user who sent, so another user's key (in any unit) is
-    simply a different key, never "already recorded".  The API will scope its keys the same way."""
+    """The key as stored: scoped to the user (or API key) who sent, so another sender's key (in any
+    unit) is simply a different key, never "already recorded"."""
     if key and len(key) > MAX_KEY:
         raise InvalidInput(f"The idempotency key can have at most {MAX_KEY} characters.", field="idempotency_key")
-    return f"user:{actor.id}:{key}" if key else None
+    scope = f"user:{actor.id}" if actor.api_key_id is None else f"api:{actor.api_key_id}"
+    return f"{scope}:{key}" if key else None
 
 
 def _earlier_submission(db: Database, actor: Actor, key: str | None) -> MessageView | None:
