@@ -44,7 +44,15 @@ def open_page(at: AppTest, url_path: str) -> AppTest:
 def test_menu_follows_permissions(app_env):
     assert menu(run_as("staff")) == ["SMS messages", "Contacts"]
     assert menu(run_as("lead")) == ["SMS messages", "Contacts", "Delivery rates"]
-    assert menu(run_as("admin")) == ["SMS messages", "Contacts", "Standard texts", "Delivery rates", "SMS settings"]
+    assert menu(run_as("admin")) == [
+        "SMS messages",
+        "Contacts",
+        "Standard texts",
+        "Delivery rates",
+        "SMS settings",
+        "API keys",
+        "HTTP API",
+    ]
 
 
 def test_every_page_in_the_menu_opens_and_every_other_page_is_refused(app_env):

@@ -85,7 +85,21 @@ Context = Annotated[ApiContext, Depends(context)]
 
 def build_api(db: Database, config: Config) -> SizeLimits:
     """The API as an ASGI app to mount at /api/v1 (its size limits in front of FastAPI)."""
-    from sms_core.delivery.api import contacts_routes, sms_routes
+    api = _fastapi()
+    api.state.context = ApiContext(db, config)
+    limited = SizeLimits(api)
+    limited.fastapi = api
+    return limited
+
+
+def openapi_document() -> dict:
+    """The OpenAPI 3.1 document /api/v1/openapi.json serves, for the app's HTTP API page."""
+    document = _fastapi().openapi()
+    return {**document, "servers": [{"url": API_PREFIX}]}
+
+
+def _fastapi() -> FastAPI:
+    from sms_core.delivery.api import contacts_routes, sms_routes  # they import this module's Sender
 
     api = FastAPI(
         title="SMS messages API",
@@ -95,10 +109,7 @@ def build_api(db: Database, config: Config) -> SizeLimits:
         redoc_url=None,
         openapi_url="/openapi.json",
     )
-    api.state.context = ApiContext(db, config)
     problems.install(api)
     api.include_router(sms_routes.router)
     api.include_router(contacts_routes.router)
-    limited = SizeLimits(api)
-    limited.fastapi = api
-    return limited
+    return api
