@@ -22,7 +22,7 @@ from sms_core.domain.errors import Conflict, InvalidInput
 from sms_core.domain.permissions import Actor
 from sms_core.storage.api_models import ApiIdempotency
 from sms_core.storage.database import Database
-from sms_core.storage.models import utcnow
+from sms_core.storage.models import SmsMessage, utcnow
 
 KEEP_FOR = timedelta(hours=24)
 TAKE_OVER_AFTER = timedelta(seconds=30)  # a claim this old without an answer was left by a crash
@@ -63,14 +63,23 @@ def once(db: Database, actor: Actor, key: str, fingerprint: str, make: Callable[
     try:
         answer = make(f"idem:{claim_id}")
     except BaseException:
-        with db.session() as session:  # nothing was recorded: the key may be used again
-            session.execute(delete(ApiIdempotency).where(ApiIdempotency.id == claim_id))
+        _release(db, actor, claim_id)
         raise
     with db.session() as session:
         row = session.get(ApiIdempotency, claim_id)
         if row is not None:
             row.status_code, row.response_body, row.message_id = answer
     return answer, False
+
+
+def _release(db: Database, actor: Actor, claim_id: int) -> None:
+    """After a refusal nothing was recorded, and the key may be used again.  If the message was
+    recorded and only the answer failed, the claim stays: a repeat takes it over and is answered
+    with that message (send_sms finds it by the key derived from the claim)."""
+    recorded = f"api:{actor.api_key_id}:idem:{claim_id}"  # sending._scoped_key's form
+    with db.session() as session:
+        if session.scalar(select(SmsMessage.id).where(SmsMessage.idempotency_key == recorded)) is None:
+            session.execute(delete(ApiIdempotency).where(ApiIdempotency.id == claim_id))
 
 
 def _claim_or_answer(db: Database, api_key_id: int, key: str, fingerprint: str) -> tuple[int | None, Answer | None]:
