@@ -8,8 +8,8 @@ import time
 from datetime import timedelta
 
 import pytest
+from api_server import ApiServer
 from callback_receiver import CallbackReceiver
-from conftest import ApiServer
 
 from sms_core.delivery.callbacks import deliver_callbacks
 from sms_core.delivery.http import REPORT_PATH
