@@ -5,6 +5,8 @@ what a message and a contact need for it.
   the caller's own id for it (``reference``), which the API lists messages by.
 - A contact may carry the caller's id (``external_id``, unique), so the organisation's systems can
   create and update contacts by their own ids; a withdrawal of consent records its source too.
+  Both columns were built in parallel by the administration (0007) and incoming-SMS (0008)
+  revisions as well, so they are added here only when missing, and left to those on downgrade.
 - ``api_idempotency_keys`` is unique per key and Idempotency-Key: concurrent repeats meet at that
   constraint, and only the first creates a message.
 - ``api_callbacks`` is an outbox: written in the transaction that changes a status, delivered by
@@ -26,6 +28,7 @@ down_revision = "0006"
 branch_labels = None
 depends_on = None
 
+TAKEN = ("contacts", "sms_consents")  # tables whose new column another revision may have added
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 Utc = sa.DateTime()
 
@@ -82,9 +85,12 @@ def upgrade() -> None:
     else:
         op.add_column("sms_messages", sa.Column("sent_by_api_key_id", sa.Integer(), sa.ForeignKey("api_keys.id")))
     op.add_column("sms_messages", sa.Column("reference", sa.String(100)))
-    op.add_column("contacts", sa.Column("external_id", sa.String(100)))
-    op.add_column("sms_consents", sa.Column("withdrawn_source", sa.String(200)))
-    op.create_index("ix_contacts_external_id", "contacts", ["external_id"], unique=True)
+    columns = {table: {c["name"] for c in sa.inspect(op.get_bind()).get_columns(table)} for table in TAKEN}
+    if "external_id" not in columns["contacts"]:
+        op.add_column("contacts", sa.Column("external_id", sa.String(100)))
+        op.create_index("ix_contacts_external_id", "contacts", ["external_id"], unique=True)
+    if "withdrawn_source" not in columns["sms_consents"]:
+        op.add_column("sms_consents", sa.Column("withdrawn_source", sa.String(200)))
     # GET /api/v1/sms?reference=…: the few messages with a reference, by unit.
     only_referenced = sa.text("reference IS NOT NULL")
     op.create_index(
@@ -98,11 +104,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_sms_messages_unit_reference", "sms_messages")
-    op.drop_index("ix_contacts_external_id", "contacts")
-    with op.batch_alter_table("sms_consents") as batch:
-        batch.drop_column("withdrawn_source")
-    with op.batch_alter_table("contacts") as batch:
-        batch.drop_column("external_id")
     with op.batch_alter_table("sms_messages") as batch:
         batch.drop_column("reference")
         batch.drop_column("sent_by_api_key_id")
