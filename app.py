@@ -1,6 +1,7 @@
-"""SMS messages — the Streamlit entry point: resolve the user, build the menu from what they may
-use, and run the chosen page.  Pages the user may not use are not in the menu; opening one by its
-URL shows a refusal instead of the page.
+"""SMS messages — the Streamlit entry point: resolve the user (``pages._signin``: demo mode only
+when asked for, else OpenID Connect sign-in, else nothing but what to configure), build the menu
+from what they may use, and run the chosen page.  Pages the user may not use are not in the menu;
+opening one by its URL shows a refusal instead of the page.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from typing import NamedTuple
 import streamlit as st
 
 from pages._shared import ACTOR_KEY, database
-from sms_core.config import PROJECT_ROOT, get_config
+from pages._signin import door, signed_in_user
+from sms_core.config import PROJECT_ROOT
 from sms_core.domain.errors import SmsError
 from sms_core.domain.permissions import Actor, Permission
-from sms_core.use_cases.accounts import list_usernames, load_actor, load_actor_by_email, set_current_org_unit, units_of
+from sms_core.use_cases.accounts import set_current_org_unit, units_of
 
 
 class MenuPage(NamedTuple):
@@ -32,6 +34,14 @@ PAGES = [
         "SMS messages",
         ":material/sms:",
         "sms-messages",
+        Permission.VIEW_SMS,
+        "Calendar / communication",
+    ),
+    MenuPage(
+        "pages/replies.py",
+        "Replies",
+        ":material/reply:",
+        "sms-replies",
         Permission.VIEW_SMS,
         "Calendar / communication",
     ),
@@ -60,6 +70,14 @@ PAGES = [
         "Reports",
     ),
     MenuPage(
+        "pages/alerts.py",
+        "Alerts",
+        ":material/notifications_active:",
+        "sms-alerts",
+        Permission.VIEW_DELIVERY_REPORTS,
+        "Reports",
+    ),
+    MenuPage(
         "pages/settings.py",
         "SMS settings",
         ":material/settings:",
@@ -68,11 +86,19 @@ PAGES = [
         "Administration",
     ),
     MenuPage(
+        "pages/administration.py",
+        "Administration",
+        ":material/admin_panel_settings:",
+        "sms-administration",
+        Permission.MANAGE_USERS,
+        "Administration",
+    ),
+    MenuPage(
         "pages/api_keys.py",
         "API keys",
         ":material/key:",
         "sms-api-keys",
-        Permission.MANAGE_SETTINGS,
+        Permission.MANAGE_USERS,
         "Administration",
     ),
     MenuPage(
@@ -84,41 +110,6 @@ PAGES = [
         "Administration",
     ),
 ]
-
-
-def _oidc_configured() -> bool:
-    try:
-        return "auth" in st.secrets
-    except Exception:  # no secrets.toml at all
-        return False
-
-
-def resolve_actor() -> Actor:
-    db = database()
-    if _oidc_configured():
-        if not st.user.is_logged_in:
-            st.title("SMS messages")
-            st.button("Sign in", on_click=st.login, type="primary")
-            st.stop()
-        st.sidebar.button("Sign out", on_click=st.logout)
-        return load_actor_by_email(db, st.user.email)
-    users = list_usernames(db)
-    names = [u for u, _ in users]
-    default = get_config().demo_user
-    if "demo_user" not in st.session_state:
-        st.session_state.demo_user = default if default in names else (names[0] if names else None)
-    st.sidebar.caption(":orange-badge[Demo mode] no sign-in is configured; pick who you are.")
-    st.sidebar.selectbox(
-        "Signed in as",
-        names,
-        key="demo_user",
-        format_func=dict(users).__getitem__,
-        help="Demo mode: configure [auth] in .streamlit/secrets.toml to use single sign-on.",
-    )
-    if not st.session_state.demo_user:
-        st.error("There are no users yet. Run `python -m sms_core seed-demo` to create the demo users.")
-        st.stop()
-    return load_actor(db, st.session_state.demo_user)
 
 
 def choose_org_unit(actor: Actor) -> Actor:
@@ -205,11 +196,11 @@ def _no_access() -> None:
 def main() -> None:
     st.set_page_config(page_title="SMS messages", page_icon=":material/sms:", layout="wide")
     try:
-        actor = choose_org_unit(resolve_actor())
+        actor = choose_org_unit(signed_in_user(door(), [page.url_path for page in PAGES]))
     except SmsError as exc:
         st.error(exc.message, icon=":material/error:")
         st.stop()
-    st.session_state[ACTOR_KEY] = actor
+    st.session_state[ACTOR_KEY] = actor  # whom current_actor() reads again, by id, on every run
     run_page(build_navigation(actor), actor)
 
 

@@ -5,9 +5,9 @@ Environment:
   BENCH_ROWS       messages to seed (default 1,000,000); a database already seeded with as many
                    is reused, so a second run only measures
   BENCH_RESEED=1   seed again even so
-  BENCH_ONLY       comma-separated parts to run: overview, rates, page, reports, live, api (default
-                   all; a partial run prints its table but leaves BENCHMARKS.md alone; api alone
-                   needs no seeded database: it makes and drops one of its own)
+  BENCH_ONLY       comma-separated parts to run: overview, rates, alerts, retention, export, page, reports,
+                   replies, live, import, api (default all; a partial run prints its table but leaves
+                   BENCHMARKS.md alone; api alone needs no seeded database: it makes and drops one of its own)
   BENCH_ADMIN_URL  a PostgreSQL database to create the bench databases from
                    (default postgresql+psycopg://postgres@127.0.0.1:5432/postgres)
 """
@@ -26,7 +26,7 @@ from datetime import date, datetime
 
 from sqlalchemy import select, text
 
-from bench import api, delivery_rates, live, overview, worker
+from bench import alerts, api, contact_import, delivery_breakdowns, delivery_rates, live, overview, replies, worker
 from bench.database import ADMIN_URL, ADMIN_USER, BENCH_USER, BenchDatabases, message_count, prepare
 from bench.report import machine, markdown, print_table, write_benchmarks
 from bench.timing import Result
@@ -35,7 +35,7 @@ from sms_core.storage.database import Database
 from sms_core.storage.models import OrgUnit, SmsMessage
 from sms_core.use_cases.accounts import load_actor
 
-PARTS = ("overview", "rates", "page", "reports", "live", "api")
+PARTS = ("overview", "rates", "alerts", "retention", "export", "page", "reports", "replies", "live", "import", "api")
 WORD = "prescription"  # in about one message in ten: common enough that the count reaches its cap
 RUNS, BUDGET = 30, 20.0  # per measurement: up to 30 timed runs, or 20 s for a slow naive query
 
@@ -90,7 +90,24 @@ def run_parts(dbs: BenchDatabases, s: Scene, parts: set[str], log) -> list[Resul
         log("delivery rates…")
         found = delivery_rates.measure_reports(db, naive, s.admin, s.unit_id, s.last_day, s.newest, RUNS, BUDGET)
         delivery_rates.apply_targets(found, dbs.rows)
+        newer = delivery_breakdowns.measure_figures(db, naive, s.admin, s.last_day, RUNS, BUDGET)
+        delivery_breakdowns.apply_targets(newer)
+        results += found + newer
+    if "alerts" in parts:
+        log("alert rules…")
+        results += alerts.measure_alerts(db, naive, s.newest, RUNS, BUDGET)
         results += found
+    if "retention" in parts:  # on a copy, made while nothing else holds a connection to the database
+        log("retention (on a copy of the database)…")
+        from bench.retention import measure_retention
+
+        admin_url = os.environ.get("BENCH_ADMIN_URL") or ADMIN_URL
+        results += measure_retention(db, s.lead, s.unit_id, s.last_day, dbs.rows, log, admin_url)
+    if "export" in parts:
+        log("export CSV of every message…")
+        from bench.export import measure_export
+
+        results += measure_export(db, naive, s.unit_id, message_count(db), log)
     if "page" in parts:
         log("overview page render (AppTest)…")
         from bench import page  # Streamlit only here: the worker part's spawned processes re-import this module
@@ -101,9 +118,15 @@ def run_parts(dbs: BenchDatabases, s: Scene, parts: set[str], log) -> list[Resul
         results += worker.measure_throughput(
             db, list(s.admin.org_unit_ids), s.newest, rounds=5, per_round=4000, log=log
         )
+    if "replies" in parts:
+        log("incoming SMS handled per second…")
+        results += replies.measure_replies(db, s.unit_id, s.newest, rounds=5, per_round=4000, log=log)
     if "live" in parts:
         log("live updates (about 3 minutes)…")
         results += live.measure_live(db, s.lead, s.unit_id, s.newest, samples=30, idle_seconds=60, log=log)
+    if "import" in parts:
+        log("contact import (10,000 rows)…")
+        results += contact_import.measure_import(db, s.admin)
     if "api" in parts:
         log("HTTP API: sends and callbacks per second…")
         results += api.measure_api(_admin_url(), log=log)

@@ -214,10 +214,11 @@ def secondary_indexes(conn) -> list[str]:
 
 
 def _copy_without_indexes(engine, source: str, target: str, fresh: bool, log) -> None:
-    """The naive database: a copy of the rows, kept while the source is not seeded again."""
+    """The naive database: a copy of the rows, kept while the source is not seeded again and
+    has the same schema (a new migration makes a new copy, so both sides read the same columns)."""
     with engine.connect() as conn:
         exists = conn.scalar(text("SELECT count(*) FROM pg_database WHERE datname = :n"), {"n": target})
-        if exists and not fresh:
+        if exists and not fresh and _revision(engine, target) == _revision(engine, source):
             return
         log(f"copying {source} to {target} without its secondary indexes…")
         conn.execute(text(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)'))
@@ -231,6 +232,16 @@ def _copy_without_indexes(engine, source: str, target: str, fresh: bool, log) ->
         _vacuum(naive)
     finally:
         naive.dispose()
+
+
+def _revision(engine, database: str) -> str | None:
+    """The Alembic revision a database is at."""
+    other = create_engine(make_url(engine.url).set(database=database))
+    try:
+        with other.connect() as conn:
+            return conn.scalar(text("SELECT version_num FROM alembic_version"))
+    finally:
+        other.dispose()
 
 
 def message_count(db: Database) -> int:

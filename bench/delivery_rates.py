@@ -21,6 +21,7 @@ from sms_core.domain.permissions import Actor
 from sms_core.read_models.delivery_rates import FAILURES_AND_REFUSALS, STUCK, Period, delivery_report
 from sms_core.storage.database import Database
 from sms_core.storage.models import SmsMessage
+from sms_core.storage.rollups import organisation_zone
 
 DAYS = 90
 
@@ -32,15 +33,17 @@ def period_ending(last_day: date) -> Period:
 def naive_report(db: Database, actor: Actor, period: Period, units: frozenset[int], now: datetime) -> dict:
     """Every figure of the page from the raw messages, summarised for comparison."""
     m = SmsMessage
-    start, end = Period(period.previous.first, period.last).bounds()
+    with db.session() as session:
+        zone = organisation_zone(session.connection())
+    start, end = Period(period.previous.first, period.last).bounds(zone)
     in_units = m.org_unit_id.in_(units)
-    day = cast(m.sent_on, Date)
+    local_day = cast(func.timezone(zone, func.timezone("UTC", m.sent_on)), Date)  # the organisation's day
     cube = (
-        select(m.org_unit_id, day, m.status, func.count(), func.sum(m.segments))
+        select(m.org_unit_id, local_day, m.status, func.count(), func.sum(m.segments))
         .where(in_units, m.sent_on >= start, m.sent_on < end)
-        .group_by(m.org_unit_id, day, m.status)
+        .group_by(m.org_unit_id, local_day, m.status)
     )
-    first, last = period.bounds()
+    first, last = period.bounds(zone)
     in_period = (in_units, m.sent_on >= first, m.sent_on < last)
     n = func.count().label("n")
     reasons = (

@@ -29,6 +29,7 @@ def use_database(db: Database) -> None:
     os.environ["DATABASE_URL"] = db.url.render_as_string(hide_password=False)
     os.environ["SMS_EMBEDDED_WORKER"] = "false"  # no worker thread, no demo traffic: just the page
     os.environ["SMS_DEMO_TRAFFIC"] = "0"
+    os.environ["SMS_DEMO_MODE"] = "true"  # the sidebar's user picker, which render() signs in with
     config_module.get_config.cache_clear()
     app_runtime.clear()  # the page's next run builds the process's runtime for this database
 

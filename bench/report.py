@@ -21,7 +21,14 @@ from sms_core.config import PROJECT_ROOT
 from sms_core.storage.database import Database
 
 BENCHMARKS = PROJECT_ROOT / "BENCHMARKS.md"
-SETTINGS = ("shared_buffers", "work_mem", "effective_cache_size", "random_page_cost", "max_parallel_workers_per_gather")
+SETTINGS = (
+    "shared_buffers",
+    "work_mem",
+    "effective_cache_size",
+    "random_page_cost",
+    "plan_cache_mode",
+    "max_parallel_workers_per_gather",
+)
 
 
 def machine(db: Database) -> dict[str, str]:

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from pages._flash import flash, show_flash
-from pages._shared import database, local_time, plain, show_refusal
+from pages._shared import current_actor, database, local_time, plain, show_refusal
 from sms_core.domain.errors import SmsError
 from sms_core.domain.permissions import Actor
 from sms_core.use_cases.accounts import units_of
@@ -22,12 +22,12 @@ NEW_KEY = "api_key_just_created"  # the secrets, shown on the one run after crea
 PLACE = "api keys"
 
 
-def _create(actor: Actor) -> None:
+def _create() -> None:
     state = st.session_state
     try:
         made = create_api_key(
             database(),
-            actor,
+            current_actor(),
             org_unit_id=state["api_key_unit"],
             name=state["api_key_name"],
             callback_url=state["api_key_callback"],
@@ -39,9 +39,9 @@ def _create(actor: Actor) -> None:
     state["api_key_name"], state["api_key_callback"] = "", ""
 
 
-def _revoke(actor: Actor, key_id: int) -> None:
+def _revoke(key_id: int) -> None:
     try:
-        key = revoke_api_key(database(), actor, key_id)
+        key = revoke_api_key(database(), current_actor(), key_id)
     except SmsError as exc:
         flash("error", plain(exc.message), icon=":material/error:", place=PLACE)
         return
@@ -74,7 +74,7 @@ def _create_form(actor: Actor) -> None:
             placeholder="https://booking.example.org/sms-status",
             help="Every status change of the key's messages is POSTed there, signed.",
         )
-        st.form_submit_button("Create API key", type="primary", on_click=_create, args=(actor,))
+        st.form_submit_button("Create API key", type="primary", on_click=_create)
 
 
 def _keys_table(actor: Actor) -> None:
@@ -107,7 +107,7 @@ def _keys_table(actor: Actor) -> None:
             format_func={k.id: f"{k.name} ({k.prefix}, {k.org_unit_name})" for k in active}.get,
             key="api_key_revoke_choice",
         )
-        revoke.button("Revoke", icon=":material/block:", on_click=_revoke, args=(actor, key_id), key="api_key_revoke")
+        revoke.button("Revoke", icon=":material/block:", on_click=_revoke, args=(key_id,), key="api_key_revoke")
 
 
 def _delivery_log(actor: Actor) -> None:

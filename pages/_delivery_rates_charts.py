@@ -54,7 +54,7 @@ def volume_chart(report: DeliveryReport) -> alt.Chart:
         alt.Chart(data)
         .mark_bar()
         .encode(
-            x=alt.X("utcyearmonthdate(day):T", title="Day (UTC)"),
+            x=alt.X("utcyearmonthdate(day):T", title="Day"),
             y=alt.Y("sum(messages):Q", title="Messages"),
             color=alt.Color("status:N", title="SMS status", scale=_status_scale(), legend=_LEGEND),
             tooltip=[alt.Tooltip("utcyearmonthdate(day):T", title="Day"), "status:N", "messages:Q"],
@@ -72,7 +72,7 @@ def share_chart(report: DeliveryReport) -> alt.Chart:
         alt.Chart(data)
         .mark_line(point=True, color="#2e7d32")
         .encode(
-            x=alt.X("utcyearmonthdate(day):T", title="Day (UTC)"),
+            x=alt.X("utcyearmonthdate(day):T", title="Day"),
             y=alt.Y("delivered share:Q", **_share_axis("Delivered share")),
             tooltip=[
                 alt.Tooltip("utcyearmonthdate(day):T", title="Day"),

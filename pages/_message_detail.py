@@ -1,5 +1,5 @@
-"""The selected message underneath the overview's table: its details, history, resend chain and
-the Resend SMS button.
+"""The selected message underneath the overview's table: its details, history, replies, resend
+chain and the Resend SMS button.
 
 Kept apart from pages/overview.py so each can be read whole; the overview's live fragment calls
 these on every tick, and they re-read a message only when its units' change version moved.
@@ -19,7 +19,11 @@ from sms_core.domain.errors import SmsError
 from sms_core.domain.permissions import Actor
 from sms_core.read_models.message_detail import MessageDetail, get_message_detail
 from sms_core.storage.database import Database
+from sms_core.storage.reply_models import OPT_IN, OPT_OUT
 from sms_core.use_cases.sending import resend_problem, resend_sms
+
+REPLIES = "ov_replies"
+KEYWORDS = {OPT_OUT: "Opt-out: consent withdrawn", OPT_IN: "Opt-in: consent registered"}
 
 
 def current_detail(db: Database, actor: Actor, version: object) -> MessageDetail | None:
@@ -109,6 +113,9 @@ def draw_detail(detail: MessageDetail, zone: str) -> None:
     facts += [f"Contact: {detail.contact_name}"] if detail.contact_name else []
     facts += [f"Sent by: {detail.sent_by}"] if detail.sent_by else []
     facts += [f"{m.segments} SMS" + (" · Resent" if m.resent else "")]
+    facts += [f"{len(detail.replies)} {'reply' if len(detail.replies) == 1 else 'replies'}"] if detail.replies else []
+    if m.anonymised_at is not None:
+        facts += [f"Text and number removed after the retention period on {m.anonymised_at.astimezone(local):%Y-%m-%d}"]
     st.caption(plain(" · ".join(facts)))
     text, status = st.columns([3, 2])
     with text.container(border=True):
@@ -133,4 +140,26 @@ def draw_detail(detail: MessageDetail, zone: str) -> None:
         hide_index=True,
         key=HISTORY,
         column_config={"At": st.column_config.DatetimeColumn("At", format="YYYY-MM-DD HH:mm:ss")},
+    )
+    draw_replies(detail, zone)
+
+
+def draw_replies(detail: MessageDetail, zone: str) -> None:
+    """What the recipient answered, oldest first (a STOP among them withdrew consent)."""
+    if not detail.replies:
+        return
+    replies = pd.DataFrame(
+        {
+            "Received": pd.to_datetime([r.received_at for r in detail.replies], utc=True).tz_convert(zone),
+            "From": [r.sender_display for r in detail.replies],
+            "Reply": [r.text for r in detail.replies],
+            "Consent": [KEYWORDS.get(r.keyword or "", "") for r in detail.replies],
+        }
+    )
+    st.markdown("**Replies**")
+    st.dataframe(
+        replies,
+        hide_index=True,
+        key=REPLIES,
+        column_config={"Received": st.column_config.DatetimeColumn("Received", format="YYYY-MM-DD HH:mm:ss")},
     )

@@ -26,7 +26,9 @@ from pages._overview_state import (
     PHONE,
     RESENT,
     SEND,
+    SENT_BY,
     SORT,
+    STANDARD_TEXT,
     STATUS,
     TEXT,
     TO,
@@ -94,6 +96,8 @@ def widget_values(link: OverviewLink) -> dict[str, object]:
         TO: f.sent_to,
         STATUS: [s.label for s in link.statuses],
         UNIT: unit_choice(f.org_unit_ids),
+        SENT_BY: f.sent_by_user_id,
+        STANDARD_TEXT: f.standard_text_id,
         RESENT: {None: "all", True: "yes", False: "no"}[f.resent],
         SORT: f.sort,
     }
@@ -152,13 +156,37 @@ def _prepare_unit_filter(actor: Actor, names: dict[str, str]) -> dict[str, str]:
 
 # Each filter is as wide as the value it shows needs (a whole date, a number as the table shows it,
 # with the clear button beside it); the row wraps on a narrow screen rather than cutting them.
-FILTER_WIDTHS = {TEXT: 280, PHONE: 190, FROM: 180, TO: 180, STATUS: 240, UNIT: 210, RESENT: 110}
+FILTER_WIDTHS = {
+    TEXT: 280,
+    PHONE: 190,
+    FROM: 180,
+    TO: 180,
+    STATUS: 240,
+    UNIT: 210,
+    SENT_BY: 200,
+    STANDARD_TEXT: 220,
+    RESENT: 110,
+}
 
 
-def draw_filters(actor: Actor, unit_names: dict[str, str]) -> DeltaGenerator:
-    """The filter widgets, in a row above the table (``unit_names``: the user's units by id);
-    returns the place under them where a contradiction between the two dates is shown."""
+def id_options(names: dict[int, str], chosen: int | None, anything: str, unknown: str) -> dict[int | None, str]:
+    """``anything`` first, then the names; an id a link named that is not among them is offered
+    by number, so the filter shows what the link asked (and finds what it may)."""
+    options: dict[int | None, str] = {None: anything, **names}
+    if chosen is not None and chosen not in options:
+        options[chosen] = f"{unknown} #{chosen}"
+    return options
+
+
+def draw_filters(
+    actor: Actor, unit_names: dict[str, str], sender_names: dict[int, str], text_names: dict[int, str]
+) -> DeltaGenerator:
+    """The filter widgets, in a row above the table (``unit_names``: the user's units by id,
+    ``sender_names``: the people of those units, ``text_names``: their standard texts); returns
+    the place under them where a contradiction between the two dates is shown."""
     units = _prepare_unit_filter(actor, unit_names)
+    senders = id_options(sender_names, st.session_state.get(SENT_BY), "Anyone", "User")
+    texts = id_options(text_names, st.session_state.get(STANDARD_TEXT), "Any or none", "Standard text")
     w = FILTER_WIDTHS
     with st.container(horizontal=True, vertical_alignment="bottom"):
         st.text_input(
@@ -203,6 +231,22 @@ def draw_filters(actor: Actor, unit_names: dict[str, str]) -> DeltaGenerator:
             "Org. unit", list(units), key=UNIT, format_func=units.__getitem__, persist_state="session", width=w[UNIT]
         )
         st.selectbox(
+            "Sent by",
+            list(senders),
+            key=SENT_BY,
+            format_func=senders.__getitem__,
+            persist_state="session",
+            width=w[SENT_BY],
+        )
+        st.selectbox(
+            "Standard text",
+            list(texts),
+            key=STANDARD_TEXT,
+            format_func=texts.__getitem__,
+            persist_state="session",
+            width=w[STANDARD_TEXT],
+        )
+        st.selectbox(
             "Resent",
             list(RESENT_CHOICES),
             key=RESENT,
@@ -231,6 +275,17 @@ def current_filter(contact_id: int | None, zone: str) -> OverviewFilter:
         org_unit_ids=unit_ids(state.get(UNIT, ALL_UNITS)),
         resent=None if resent == "all" else resent == "yes",
         contact_id=contact_id,
+        sent_by_user_id=state.get(SENT_BY),
+        standard_text_id=state.get(STANDARD_TEXT),
         sort=state.get(SORT, Sort.SENT_ON_DESC),
         region=runtime().config.default_region,
     )
+
+
+def show_filter(f: OverviewFilter) -> None:
+    """on_click of a button on this page that shows other messages (the alert banner's): every
+    filter set from ``f``, as following a link to it would.  A link to the page one is on would
+    not do: here the widgets, not the URL, are the truth."""
+    st.session_state.update(widget_values(OverviewLink(f, statuses=tuple(sorted(f.statuses)))))
+    st.session_state[PAGE] = 1
+    overview_state().forget_selection()

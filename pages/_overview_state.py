@@ -14,13 +14,15 @@ import streamlit as st
 
 from sms_core.read_models.message_detail import MessageDetail
 from sms_core.read_models.overview import MessageCount, OverviewFilter, OverviewRow
+from sms_core.read_models.overview_export import ExportProgress
 
 STATE_KEY = "overview"
 
-# The filter widgets.  The text, phone, date and status filters are keyed by their URL names.
-TEXT, PHONE, FROM, TO, STATUS = "text", "phone", "from", "to", "status"
+# The filter widgets.  All but the unit, resent and sort filters are keyed by their URL names.
+TEXT, PHONE, FROM, TO, STATUS, SENT_BY = "text", "phone", "from", "to", "status", "sent_by"
+STANDARD_TEXT = "standard_text"
 UNIT, RESENT, SORT = "ov_unit", "ov_resent", "ov_sort"
-FILTER_KEYS = (TEXT, PHONE, FROM, TO, STATUS, UNIT, RESENT, SORT)
+FILTER_KEYS = (TEXT, PHONE, FROM, TO, STATUS, UNIT, SENT_BY, STANDARD_TEXT, RESENT, SORT)
 PAGE = "ov_page"  # the pager
 # The buttons.  Send SMS is drawn on every full run of the page, so its absence from the session
 # means the page was just entered (Streamlit forgets a widget another page's run did not draw).
@@ -55,6 +57,7 @@ class OverviewState:
     focus: int | None = None  # id of a message opened from the selected one's details (original/resend)
     detail: tuple[tuple[int, object], MessageDetail | None] | None = None  # ((id, version), detail) last read
     refresh: bool = False  # read the table again on the next tick, even if nothing changed
+    export: ExportProgress | None = None  # the CSV export last started from this page
 
     @property
     def table_key(self) -> str:

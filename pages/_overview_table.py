@@ -16,19 +16,14 @@ import streamlit as st
 
 from pages._flash import show_flash
 from pages._message_detail import current_detail, draw_detail, refresh, resend_button
+from pages._overview_export import export_progress
 from pages._overview_filters import publish
 from pages._overview_state import PAGE, REFRESH, SORT, SORT_BY_HEADER, TABLE_PLACE, WIDTHS, Shown, overview_state
-from pages._shared import database, runtime, show_refusal
+from pages._shared import current_actor, database, runtime, show_refusal
 from sms_core.domain.errors import SmsError
 from sms_core.domain.permissions import Actor
-from sms_core.read_models.overview import (
-    OverviewFilter,
-    OverviewRow,
-    Sort,
-    count_messages,
-    list_messages,
-    visible_units,
-)
+from sms_core.read_models.overview import PAGE_SIZE, OverviewFilter, OverviewRow, Sort, list_messages, visible_units
+from sms_core.read_models.overview_count import BackgroundCounts
 from sms_core.storage.database import Database
 
 LIVE_SECONDS = 1  # how often the table asks whether anything changed
@@ -61,10 +56,14 @@ HIDE_PAGE_ONLY_TOOLS = """<style>
 
 
 @st.fragment(run_every=LIVE_SECONDS)
-def live_table(actor: Actor, f: OverviewFilter, zone: str) -> None:
-    """Toolbar, table, pages and the selected message; reruns by itself to follow changes."""
+def live_table(f: OverviewFilter, zone: str) -> None:
+    """Toolbar, table, pages and the selected message; reruns by itself to follow changes.
+
+    Its own reruns do not run app.py, so it reads the user again itself: one who was deactivated
+    or lost the unit meanwhile gets the refusal page at the next tick, not more rows."""
     if st.session_state.pop(SORT_BY_HEADER, False):
         st.rerun()  # the whole page: Sort by, the filter and the table follow the header clicked
+    actor = current_actor()
     db = database()
     show_flash(TABLE_PLACE)
     try:
@@ -73,6 +72,7 @@ def live_table(actor: Actor, f: OverviewFilter, zone: str) -> None:
         shown = current_rows(db, actor, f, version)
         publish(f, shown.query[1], actor)
         toolbar = st.container(horizontal=True, vertical_alignment="center")
+        export_progress()
         draw_table(shown, zone)
         draw_pager(shown)
         detail = current_detail(db, actor, version)
@@ -106,6 +106,12 @@ def sync_selection() -> None:
         state.selected, state.focus = chosen, None
 
 
+@st.cache_resource
+def counts() -> BackgroundCounts:
+    """The process's counts, shared by every session: one count per filter runs at a time."""
+    return BackgroundCounts()
+
+
 def current_rows(db: Database, actor: Actor, f: OverviewFilter, version: object) -> Shown:
     """The rows to draw: those of the last read unless the filter, page or data changed."""
     state = overview_state()
@@ -114,11 +120,16 @@ def current_rows(db: Database, actor: Actor, f: OverviewFilter, version: object)
         page = st.session_state[PAGE] = 1  # a new filter starts on its first page
     refresh_now, state.refresh = state.refresh, False
     if shown is not None and shown.query == (f, page) and shown.version == version and not refresh_now:
+        if not shown.count.settled:  # the exact count may have arrived since the last tick
+            shown.count = counts().count(db, actor, f, version, known=shown.count.value, budget=0)
         return shown
-    count = count_messages(db, actor, f)
-    if page > count.pages():  # fewer match now (messages moved out of a status filter)
-        page = st.session_state[PAGE] = count.pages()
-    new = Shown((f, page), version, count, list_messages(db, actor, f, page))
+    rows = list_messages(db, actor, f, page)
+    if not rows and page > 1:  # fewer match now (messages moved out of a status filter)
+        count = counts().count(db, actor, f, version)
+        page = st.session_state[PAGE] = count.pages() if count.settled else 1
+        rows = list_messages(db, actor, f, page)
+    count = counts().for_page(db, actor, f, version, page, PAGE_SIZE, len(rows))
+    new = Shown((f, page), version, count, rows)
     selected = state.selected
     if shown is not None and selected is not None and shown.position(selected) != new.position(selected):
         state.table += 1  # the selected row moved: a fresh table, selected again where it now is
@@ -179,10 +190,12 @@ def header_clicked(key: str) -> None:
 def draw_pager(shown: Shown) -> None:
     count, pages = shown.count, shown.count.pages()
     with st.container(horizontal=True, vertical_alignment="center", horizontal_alignment="distribute"):
-        noun = "message matches" if count.value == 1 and not count.capped else "messages match"
+        noun = "message matches" if count.label == "1" else "messages match"
         note = (
             f" – the first {count.value:,} are listed: narrow the filters, or export them all" if count.capped else ""
         )
+        if not count.settled:
+            note = " – still counting the rest"
         st.caption(f"{count.label} {noun}{note}.")
         if pages > 1:
             st.pagination(pages, key=PAGE)

@@ -23,6 +23,7 @@ from sms_core.use_cases.standard_texts import active_standard_texts
 
 PHONE_KEY = "send_sms_phone"  # the free-text number (no contact in context)
 STANDARD_TEXTS_KEY = "send_sms_standard_texts"  # the popover's open state
+MADE_FROM_KEY = "send_sms_made_from"  # the standard text last put in, recorded on the message sent
 
 
 @dataclass(frozen=True)
@@ -137,10 +138,11 @@ def standard_texts_button(db: Database, actor: Actor, text_key: str) -> None:
                 help=plain(text.body),
                 width="stretch",
                 on_click=_insert_standard_text,
-                args=(text_key, text.body),
+                args=(text_key, text.body, text.id),
             )
 
 
-def _insert_standard_text(text_key: str, body: str) -> None:
+def _insert_standard_text(text_key: str, body: str, text_id: int) -> None:
     insert_sms_text(text_key, body)
+    st.session_state[MADE_FROM_KEY] = text_id
     st.session_state[STANDARD_TEXTS_KEY] = False  # close the popover: the text is in

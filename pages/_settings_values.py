@@ -14,7 +14,7 @@ from zoneinfo import available_timezones
 import streamlit as st
 
 from pages._flash import flash, show_flash
-from pages._shared import database, plain
+from pages._shared import current_actor, database, plain
 from sms_core.domain.errors import SmsError
 from sms_core.domain.permissions import Actor
 from sms_core.use_cases.settings import (
@@ -50,10 +50,11 @@ def _widget_value(state: SettingState) -> object:
     return state.value
 
 
-def _write(actor: Actor, key: str) -> None:
-    """on_change: only a real edit writes, never a rerun of a stale page."""
+def _write(key: str) -> None:
+    """on_change: only a real edit writes, never a rerun of a stale page — and as the user is now
+    (``current_actor``), not as the last run found them."""
     try:
-        change_setting(database(), actor, key, st.session_state[f"setting_{key}"])
+        change_setting(database(), current_actor(), key, st.session_state[f"setting_{key}"])
     except SmsError as exc:
         st.session_state[_refused(key)] = True
         flash("error", plain(exc.message), icon=":material/block:", place=_place(key))
@@ -65,7 +66,7 @@ def _show_one(actor: Actor, state: SettingState) -> None:
     definition, widget = state.definition, f"setting_{state.key}"
     if not st.session_state.get(_refused(state.key)):
         st.session_state[widget] = _widget_value(state)
-    common = {"key": widget, "help": definition.help, "on_change": _write, "args": (actor, state.key)}
+    common = {"key": widget, "help": definition.help, "on_change": _write, "args": (state.key,)}
     if definition.kind == "switch":
         st.toggle(definition.label, **common)
     elif definition.kind == "number":

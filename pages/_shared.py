@@ -8,15 +8,17 @@ from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from sms_core.app_server import app_runtime
 from sms_core.bootstrap import Runtime
 from sms_core.config import get_config
-from sms_core.domain.errors import SmsError
+from sms_core.domain.errors import DatabaseUnavailable, SignInRefused, SmsError
 from sms_core.domain.permissions import Actor
 from sms_core.storage.database import Database
+from sms_core.use_cases.sign_in import signed_in_actor
 
-ACTOR_KEY = "actor"
+ACTOR_KEY = "actor"  # who app.py signed in, as of its last full run; pages read them again
 
 
 def runtime() -> Runtime:
@@ -29,12 +31,25 @@ def database() -> Database:
 
 
 def current_actor() -> Actor:
-    """The user app.py resolved for this run; pages are only reached through app.py."""
-    actor = st.session_state.get(ACTOR_KEY)
-    if actor is None:
-        st.error("You are not signed in.")
-        st.stop()
-    return actor
+    """The signed-in user as the database has them now (one query by id), for every action path:
+    a page, a fragment's own rerun (which does not run app.py), a dialog, a button's callback.
+
+    A user who was deactivated or lost their last org. unit in the meantime gets the whole app
+    run again, where app.py shows the refusal page in place of everything else; where no rerun is
+    possible (a download made outside any run), the refusal is raised.  While the database cannot
+    be reached the user is taken as last read: nothing can be done without the database anyway,
+    and the page then says so at the field, with everything typed kept."""
+    signed_in = st.session_state.get(ACTOR_KEY)
+    if signed_in is None:
+        raise SignInRefused("You are not signed in.")
+    try:
+        return signed_in_actor(database(), signed_in.id)
+    except DatabaseUnavailable:
+        return signed_in
+    except SignInRefused:
+        if get_script_run_ctx() is not None:
+            st.rerun()
+        raise
 
 
 _MARKDOWN_SPECIALS = str.maketrans({c: f"\\{c}" for c in "\\`*_{}[]()<>#!|~$&"})  # act anywhere in a line

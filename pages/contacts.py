@@ -1,6 +1,7 @@
 """Contacts: find a contact by name or number, see each number's SMS consent (registered when, by
 whom, from what source; withdrawn when), register or withdraw it, send an SMS, and open the SMS
 overview in the contact's context.  Consent is per number, so the actions sit on each number.
+Holders of "manage users, org units and contacts" also add, edit and import contacts here.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from dataclasses import replace
 
 import streamlit as st
 
+from pages._contacts_edit import contact_history, edit_contact, new_contact_form
+from pages._contacts_import import import_panel
 from pages._flash import flash, show_flash
 from pages._links import overview_link
 from pages._shared import current_actor, database, local_time, plain, runtime, show_refusal
@@ -31,6 +34,7 @@ def consent_sentence(phone: PhoneView) -> str:
     if c.withdrawn_at is None:
         return registered + "."
     withdrawn = f"Withdrawn {local_time(c.withdrawn_at)}" + (f" by {c.withdrawn_by}" if c.withdrawn_by else "")
+    withdrawn += f" ({c.withdrawn_source})" if c.withdrawn_source else ""
     return f"{withdrawn}. {registered}."
 
 
@@ -110,13 +114,13 @@ def register_form(phone: PhoneView) -> None:
 
 
 def register(phone: PhoneView) -> None:
-    change_consent(
-        phone, "registered", register_consent, db, actor, phone.id, st.session_state.get(f"source_{phone.id}", "")
-    )
+    """on_click: the user as they are now (``current_actor``), not as the last run found them."""
+    source = st.session_state.get(f"source_{phone.id}", "")
+    change_consent(phone, "registered", register_consent, database(), current_actor(), phone.id, source)
 
 
 def withdraw(phone: PhoneView) -> None:
-    change_consent(phone, "withdrawn", withdraw_consent, db, actor, phone.id)
+    change_consent(phone, "withdrawn", withdraw_consent, database(), current_actor(), phone.id)
 
 
 def consent_place(phone: PhoneView) -> str:
@@ -137,6 +141,12 @@ actor = current_actor()
 db = database()
 show_flash()  # e.g. the confirmation of a send that closed the dialog
 st.title("Contacts")
+st.caption("Contacts are organisation-wide: everyone who may view SMS finds them; their messages stay per org. unit.")
+if actor.can(Permission.MANAGE_USERS):
+    with st.expander("Add a contact", icon=":material/person_add:"):
+        new_contact_form()
+    with st.expander("Import contacts from CSV", icon=":material/upload_file:"):
+        import_panel()
 try:
     contact_id = search()
     if contact_id is None:
@@ -148,5 +158,8 @@ try:
             phone_row(phone)
         if not contact.phones:
             st.info("No phone number is registered for this contact.")
+        if actor.can(Permission.MANAGE_USERS):
+            edit_contact(contact)
+        contact_history(contact)
 except SmsError as exc:
     show_refusal(exc)

@@ -12,7 +12,11 @@ from datetime import timedelta
 
 import streamlit as st
 
+from pages._alerts_banner import alert_banner
+from pages._delivery_rates_breakdowns import show_breakdowns
 from pages._delivery_rates_charts import format_figure, reasons_chart, share_chart, units_chart, volume_chart
+from pages._delivery_rates_opt_outs import show_opt_outs
+from pages._delivery_rates_times import show_time_to_delivery
 from pages._links import overview_link
 from pages._shared import current_actor, database, plain, runtime, show_refusal
 from sms_core.domain.errors import SmsError
@@ -27,7 +31,7 @@ from sms_core.read_models.delivery_rates import (
     Period,
     UnitFigures,
     delivery_report,
-    utc_today,
+    organisation_today,
 )
 from sms_core.read_models.overview import OverviewFilter
 from sms_core.read_models.overview_link import link_url
@@ -60,7 +64,7 @@ def link(label: str, f: OverviewFilter, actor: Actor, icon: str | None = None) -
 
 def choose_scope(actor: Actor) -> tuple[Period, list[int]]:
     """The period and org units to report on; stops the page until both are chosen."""
-    today = utc_today()
+    today = organisation_today(database())
     when, where = st.columns([2, 3])
     preset = when.segmented_control("Period", [*PRESETS, "Custom"], default="30 days", key="dr_period", required=True)
     if preset == "Custom":
@@ -83,7 +87,7 @@ def choose_scope(actor: Actor) -> tuple[Period, list[int]]:
     previous = period.previous
     st.caption(
         f"{period.first:%d %b %Y} – {period.last:%d %b %Y}, compared with the {period.days} days before "
-        f"({previous.first:%d %b} – {previous.last:%d %b %Y}). Days are UTC calendar days (00:00–24:00 UTC)."
+        f"({previous.first:%d %b} – {previous.last:%d %b %Y})."
     )
     return period, chosen
 
@@ -128,6 +132,10 @@ def show_stuck(report: DeliveryReport, actor: Actor) -> None:
 
 
 def show_daily(report: DeliveryReport) -> None:
+    st.caption(
+        f"Days run from midnight to midnight, {report.zone} time: the organisation's time zone "
+        "(an administrator sets it under Settings)."
+    )
     volume, share = st.columns(2)
     with volume:
         st.subheader("Messages per day")
@@ -187,6 +195,7 @@ def show_reasons(report: DeliveryReport, actor: Actor) -> None:
 
 actor = current_actor()
 st.title("Delivery rates")
+alert_banner(actor)
 period, unit_ids = choose_scope(actor)
 try:
     report = delivery_report(
@@ -196,8 +205,15 @@ except SmsError as exc:
     show_refusal(exc)
     st.stop()
 show_headlines(report, actor)
+show_opt_outs(actor, period, unit_ids)
 show_stuck(report, actor)
 show_daily(report)
+show_time_to_delivery(report)
 show_statuses(report, actor)
 show_units(report, actor)
+show_breakdowns(
+    report,
+    lambda label, f: link(label, f, actor),
+    lambda statuses: these_messages(statuses, report.org_unit_ids, report.period, actor),
+)
 show_reasons(report, actor)

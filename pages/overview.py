@@ -15,16 +15,18 @@ from __future__ import annotations
 
 import streamlit as st
 
+from pages._alerts_banner import alert_banner
 from pages._flash import show_flash
 from pages._overview_contact import ContactContext, contact_context, show_contact_heading
 from pages._overview_export import export_button
-from pages._overview_filters import current_filter, draw_filters, follow_link, sort_select
+from pages._overview_filters import current_filter, draw_filters, follow_link, show_filter, sort_select
 from pages._overview_state import SEND
 from pages._overview_table import live_table
 from pages._shared import browser_zone, current_actor, database, plain, show_refusal
 from pages.send_dialog import send_sms_dialog
 from sms_core.domain.errors import InvalidInput, SmsError
 from sms_core.domain.permissions import Permission
+from sms_core.read_models.breakdowns import senders_of, standard_texts_of
 from sms_core.use_cases.accounts import units_of
 
 
@@ -41,6 +43,7 @@ def main() -> None:
     show_flash()  # e.g. the confirmation of a send that closed the dialog
     st.title("SMS messages")
     actor.require(Permission.VIEW_SMS)
+    alert_banner(actor, apply=show_filter)
     unit_names = {str(u.id): u.name for u in units_of(db, actor)}
     if not unit_names:
         st.info("You are not associated with any org. unit, so there are no SMS messages to show.")
@@ -56,7 +59,7 @@ def main() -> None:
         export_slot = st.container(width="content")
         st.space("stretch")
         sort_select()
-    date_cell = draw_filters(actor, unit_names)
+    date_cell = draw_filters(actor, unit_names, senders_of(db, actor), standard_texts_of(db, actor))
     if warnings:
         notes.warning(
             "Some of the link's filters could not be used:\n" + "".join(f"\n- {plain(w)}" for w in warnings),
@@ -69,7 +72,7 @@ def main() -> None:
         return
     with export_slot:
         export_button(db, actor, f)
-    live_table(actor, f, zone)
+    live_table(f, zone)
 
 
 try:

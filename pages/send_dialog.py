@@ -22,7 +22,7 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from pages._flash import flash
-from pages._send_dialog_fields import PhoneChoice, phone_field, standard_texts_button
+from pages._send_dialog_fields import MADE_FROM_KEY, PhoneChoice, phone_field, standard_texts_button
 from pages._shared import current_actor, database, plain, runtime
 from pages.sms_text_input import set_sms_text, sms_text_input
 from sms_core.domain.errors import SmsError
@@ -155,6 +155,7 @@ def _send_and_remember(db: Database, actor: Actor, composed: Composed, key: str)
             idempotency_key=key,
             gateway=runtime().gateway,
             config=runtime().config,
+            standard_text_id=st.session_state.get(MADE_FROM_KEY),
         )
     except SmsError as exc:  # nothing recorded (or not known to be): the same key on the next try
         field = exc.field if exc.field in ("phone", "text") else "send"
@@ -169,6 +170,7 @@ def _send_and_remember(db: Database, actor: Actor, composed: Composed, key: str)
         st.session_state[OUTCOME_KEY] = (False, result.summary)
         return False
     set_sms_text(TEXT_KEY, "")
+    st.session_state.pop(MADE_FROM_KEY, None)  # the next message starts from nothing
     if st.session_state.get(KEEP_OPEN_KEY, True):
         st.session_state[OUTCOME_KEY] = (True, result.summary)
         return False

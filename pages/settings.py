@@ -36,12 +36,12 @@ def sender_place(unit_id: int) -> str:
     return f"sender of unit {unit_id}"
 
 
-def _save_sender(actor: Actor, unit_id: int) -> None:
+def _save_sender(unit_id: int) -> None:
     """on_click of Save: runs before the fragment redraws, so the field can show the stored form."""
     representative, sender = st.session_state[f"rep_{unit_id}"], st.session_state[f"sender_{unit_id}"]
     try:
         region = runtime().config.default_region
-        saved = update_unit_sender(database(), actor, unit_id, representative, sender, region)
+        saved = update_unit_sender(database(), current_actor(), unit_id, representative, sender, region)
     except SmsError as exc:
         flash("error", plain(exc.message), place=sender_place(unit_id))
         return
@@ -71,7 +71,7 @@ def show_unit(actor: Actor, unit: UnitSender) -> None:
             "Save",
             key=f"save_{unit.id}",
             on_click=_save_sender,
-            args=(actor, unit.id),
+            args=(unit.id,),
             disabled=refusal is not None or unchanged,
             type="primary",
         )
@@ -83,7 +83,9 @@ def show_unit(actor: Actor, unit: UnitSender) -> None:
 
 
 @st.fragment
-def show_unit_senders(actor: Actor) -> None:
+def show_unit_senders() -> None:
+    """In a fragment, so it reads the user again itself: its own reruns do not run the page."""
+    actor = current_actor()
     st.subheader("Org. unit SMS senders")
     st.caption(
         "The representative's SMS sender is what recipients see as “from”: a name of at most 11 characters "
@@ -100,8 +102,9 @@ def show_unit_senders(actor: Actor) -> None:
 
 
 @st.fragment
-def show_gateway(actor: Actor) -> None:
+def show_gateway() -> None:
     """In a fragment: asking the gateway may take seconds, and "Check again" repeats only this."""
+    actor = current_actor()
     st.subheader("Gateway status")
     status = gateway_status(database(), actor, lambda: runtime().gateway, runtime().config.gateway)
     gateway, answers, last, waiting = st.columns(4)
@@ -140,6 +143,6 @@ except SmsError as exc:
     show_refusal(exc)
     st.stop()
 st.divider()
-show_unit_senders(actor)
+show_unit_senders()
 st.divider()
-show_gateway(actor)
+show_gateway()

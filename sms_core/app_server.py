@@ -52,11 +52,11 @@ def build_app(runtime: Runtime) -> st.App:
     # Left to itself Streamlit also treats pages/ as old-style pages, and every deep link
     # (/sms-contacts, /sms-messages?contact=6) then flashed a "Page not found" dialog.
     PagesManager.uses_pages_directory = False
-    served = routes(runtime.gateway, runtime.reports, build_api(runtime.db, runtime.config))
+    served = routes(runtime.gateway, runtime.reports, runtime.replies, build_api(runtime.db, runtime.config))
     return st.App(PROJECT_ROOT / "app.py", routes=served, lifespan=_lifespan(runtime))
 
 
-def serve(port: int = 8501, address: str = "0.0.0.0") -> None:
+def serve(port: int = 8501, address: str = "127.0.0.1") -> None:
     runtime = app_runtime(get_config(), address, port)
     build_app(runtime).run(
         config={

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sms_core.config import Config
 from sms_core.delivery.http import report_url
+from sms_core.delivery.incoming import ReplyBatcher
 from sms_core.delivery.reports import ReportBatcher
 from sms_core.gateways import Gateway, build_gateway
 from sms_core.storage.change_feed import ChangeWatcher
@@ -24,9 +25,11 @@ class Runtime:
     gateway: Gateway
     reports: ReportBatcher  # every delivery report goes through it, over HTTP or in-process
     changes: ChangeWatcher  # one LISTEN connection (PostgreSQL) for every open page
+    replies: ReplyBatcher  # every incoming SMS goes through it, over HTTP or in-process
 
     def close(self) -> None:
         self.changes.close()
+        self.replies.close()
         self.reports.close()
         self.db.dispose()
 
@@ -38,10 +41,14 @@ def bootstrap(
     (``app_address``/``app_port``) or, for ``worker``, by this stand-alone worker."""
     db = Database(config.database_url)
     reports = ReportBatcher(db, config.report_deadline)
+    replies = ReplyBatcher(db, config.gateway, config)
     try:
-        gateway = build_gateway(config, report_url(config, app_address, app_port, worker), reports.sink)
+        gateway = build_gateway(
+            config, report_url(config, app_address, app_port, worker), reports.sink, replies.receive
+        )
     except BaseException:
+        replies.close()
         reports.close()
         db.dispose()
         raise
-    return Runtime(config, db, gateway, reports, ChangeWatcher(db))
+    return Runtime(config, db, gateway, reports, ChangeWatcher(db), replies)

@@ -1,4 +1,5 @@
-"""``python -m sms_core …``: migrate, seed the demo, and (with the sending core) send and show.
+"""``python -m sms_core …``: migrate, seed the demo, send and show; users, units and contacts
+are administered by ``sms_core.cli_admin``.
 
 Every refusal ends as one readable line on stderr and exit status 2, never a traceback.
 """
@@ -11,13 +12,18 @@ import logging
 import sys
 import time
 from collections.abc import Callable
+from urllib.parse import quote
 
+from sms_core import cli_admin
 from sms_core.bootstrap import bootstrap
 from sms_core.config import load_config
+from sms_core.delivery.http import report_url
+from sms_core.delivery.incoming import incoming_url
 from sms_core.delivery.worker import Worker, run_worker
 from sms_core.demo.seed import seed_demo
 from sms_core.domain.errors import SmsError
 from sms_core.domain.sms_text import lone_surrogates
+from sms_core.gateways.kannel_incoming import kannel_groups
 from sms_core.read_models.message_detail import get_message_detail
 from sms_core.storage.database import Database
 from sms_core.storage.migrate import migrate
@@ -46,7 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("check-db", help="say whether the configured database answers")
     serve = sub.add_parser("serve", help="migrate and serve the app (with the embedded worker)")
     serve.add_argument("--port", type=int, default=8501)
-    serve.add_argument("--address", default="0.0.0.0")
+    serve.add_argument(
+        "--address", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only; 0.0.0.0 for all)"
+    )
     send = sub.add_parser("send", help="send an SMS as a user")
     send.add_argument("--user", required=True, help="username of the sender")
     to = send.add_mutually_exclusive_group(required=True)
@@ -74,6 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     revoke.add_argument("--user", default="admin")
     worker = sub.add_parser("worker", help="run the worker: dispatch, delivery reports over HTTP, status checks")
     worker.add_argument("--once", action="store_true", help="one round of every duty, then exit")
+    cli_admin.add_parsers(sub)
+    sub.add_parser("kannel-config", help="print Kannel's sendsms-user and sms-service groups for these settings")
     return parser
 
 
@@ -230,10 +240,27 @@ def _worker(args) -> int:
         if args.once:
             print(Worker(runtime.db, runtime.gateway, runtime.config).run_once())
         else:
-            run_worker(runtime.db, runtime.gateway, runtime.reports, runtime.config)
+            run_worker(runtime.db, runtime.gateway, runtime.reports, runtime.config, runtime.replies)
         return 0
     finally:
         runtime.close()
+
+
+for _name in ("users", "units", "contacts"):
+    COMMANDS[_name] = cli_admin.run
+
+
+@command("kannel-config")
+def _kannel_config(args) -> int:
+    config = load_config()
+    if not config.incoming_secret:
+        raise SmsError(
+            "Set SMS_INCOMING_SECRET first (a long random value, e.g. from "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`): Kannel puts it in every incoming-SMS call."
+        )
+    url = f"{incoming_url(report_url(config))}?secret={quote(config.incoming_secret, safe='')}"
+    print(kannel_groups(config.kannel_username, config.kannel_password, url), end="")
+    return 0
 
 
 def _log_to_stderr() -> None:

@@ -8,6 +8,7 @@ CLI and the app can say it in one line.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from dataclasses import dataclass, field
@@ -67,6 +68,7 @@ class Config:
     chars_per_sms: int = CHARS_PER_SMS
     unicode_chars_per_sms: int = UNICODE_CHARS_PER_SMS
     gateway: str = "simulated"
+    demo_mode: bool = False  # the sidebar user picker instead of sign-in; only when asked for
     demo_user: str = "staff"
     status_check_timeout: float = STATUS_CHECK_SECONDS
     embedded_worker: bool = True
@@ -85,6 +87,19 @@ class Config:
     simulated_failed_share: float = 0.04
     simulated_no_report_share: float = 0.04
     simulated_undelivered_share: float = 0.03
+    simulated_reply_share: float = 0.05  # of the delivered messages: answered (now and then with STOP)
+    incoming_secret: str = field(default="", repr=False)  # in the incoming-SMS URL; empty: the route refuses all
+    # Addresses (or networks) the incoming-SMS route takes calls from: Kannel's smsbox, by default on this host.
+    incoming_allowed: tuple[str, ...] = ("127.0.0.1", "::1")
+    alert_interval: float = 60.0  # seconds between evaluations of the alert rules
+    public_url: str = "http://localhost:8501"  # the app as people open it: the links in alert mails
+    smtp_host: str = ""  # no host: alert mails wait in the outbox
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_username: str = ""
+    smtp_password: str = field(default="", repr=False)
+    smtp_from: str = "sms-alerts@localhost"
+    smtp_timeout: float = 10.0
 
     @property
     def report_deadline(self) -> float:
@@ -137,6 +152,20 @@ def check_http_url(name: str, url: str) -> str:
     return url
 
 
+def _networks(name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """Comma-separated IP addresses or networks (``10.0.0.0/24``), each checked now."""
+    raw = [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+    for item in raw:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ConfigurationError(
+                f"Environment variable {name} must list IP addresses or networks separated by commas; "
+                f"{item!r} is neither."
+            ) from None
+    return tuple(raw) or default
+
+
 def _url(name: str, default: str = "") -> str:
     raw = os.environ.get(name, "").strip()
     return check_http_url(name, raw) if raw else default
@@ -150,6 +179,7 @@ def load_config() -> Config:
         chars_per_sms=_int("SMS_CHARS_PER_SMS", CHARS_PER_SMS),
         unicode_chars_per_sms=_int("SMS_UNICODE_CHARS_PER_SMS", UNICODE_CHARS_PER_SMS),
         gateway=os.environ.get("SMS_GATEWAY", "").strip().lower() or "simulated",
+        demo_mode=_bool("SMS_DEMO_MODE", False),
         demo_user=os.environ.get("SMS_DEMO_USER", "").strip() or "staff",
         status_check_timeout=_float("SMS_STATUS_CHECK_TIMEOUT", STATUS_CHECK_SECONDS),
         embedded_worker=_bool("SMS_EMBEDDED_WORKER", True),
@@ -168,6 +198,18 @@ def load_config() -> Config:
         simulated_failed_share=_float("SMS_SIMULATED_FAILED_SHARE", 0.04),
         simulated_no_report_share=_float("SMS_SIMULATED_NO_REPORT_SHARE", 0.04),
         simulated_undelivered_share=_float("SMS_SIMULATED_UNDELIVERED_SHARE", 0.03),
+        simulated_reply_share=_float("SMS_SIMULATED_REPLY_SHARE", 0.05),
+        incoming_secret=os.environ.get("SMS_INCOMING_SECRET", "").strip(),
+        incoming_allowed=_networks("SMS_INCOMING_ALLOWED_ADDRESSES", Config.incoming_allowed),
+        alert_interval=_float("SMS_ALERT_INTERVAL", 60.0),
+        public_url=_url("SMS_PUBLIC_URL", Config.public_url).rstrip("/"),
+        smtp_host=os.environ.get("SMTP_HOST", "").strip(),
+        smtp_port=_port("SMTP_PORT", 25),
+        smtp_starttls=_bool("SMTP_STARTTLS", False),
+        smtp_username=os.environ.get("SMTP_USERNAME", ""),
+        smtp_password=os.environ.get("SMTP_PASSWORD", ""),
+        smtp_from=os.environ.get("SMTP_FROM", "").strip() or Config.smtp_from,
+        smtp_timeout=_float("SMTP_TIMEOUT", 10.0),
     )
 
 

@@ -33,7 +33,11 @@ from sms_core.demo.seed import seed_demo
 from sms_core.storage.database import Database
 from sms_core.storage.migrate import migrate
 
-pytest_plugins = ["kannel_harness", "reliability_log"]  # a real Kannel for a test; RELIABILITY.md
+pytest_plugins = [
+    "kannel_harness",
+    "oidc_harness",
+    "reliability_log",
+]  # real Kannel, real OIDC provider; RELIABILITY.md
 
 ADMIN_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 RUN_ID = uuid.uuid4().hex[:8]
@@ -183,7 +187,13 @@ class LiveApp:
         self.db = Database(database_url)
         self.port = free_ports()[0]
         self.url = f"http://127.0.0.1:{self.port}"
-        environment = {**os.environ, "DATABASE_URL": database_url, "SMS_SIMULATED_LATENCY": "0.5", **env}
+        environment = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "SMS_SIMULATED_LATENCY": "0.5",
+            "SMS_DEMO_MODE": "true",  # the sidebar picks the user; the sign-in tests serve the app without it
+            **env,
+        }
         self.process = subprocess.Popen(
             [sys.executable, "-m", "sms_core", "serve", "--port", str(self.port), "--address", "127.0.0.1"],
             cwd=PROJECT_ROOT,
@@ -219,3 +229,18 @@ def live_app(sqlite_url, request):
     app = LiveApp(sqlite_url, **env)
     yield app
     app.stop()
+
+
+@pytest.fixture
+def serve_app():
+    """``serve_app(url, **env)``: the app served on the database at ``url`` (not seeded here),
+    as often as a test restarts it; every one still running is stopped at the end."""
+    started: list[LiveApp] = []
+
+    def start(url: str, **env: str) -> LiveApp:
+        started.append(LiveApp(url, **env))
+        return started[-1]
+
+    yield start
+    for app in started:
+        app.stop()

@@ -150,6 +150,13 @@ class PostgresServer:
         self._create(name, template=self.template)
         return ModuleDatabase(self.url(name), self.schema, {MIGRATED})
 
+    def empty_database(self) -> str:
+        """The URL of a new database with nothing in it, not even the schema (a new installation);
+        dropped with this run's other databases."""
+        name = f"sms_empty_{self.run_id}_{next(self.numbers)}"
+        self._create(name)
+        return self.url(name)
+
     def drop(self, database: ModuleDatabase) -> None:
         database.dispose()
         name = make_url(database.url).database

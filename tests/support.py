@@ -18,17 +18,18 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 
 from sms_core import config as config_module
 from sms_core.app_server import app_runtime
 from sms_core.config import PROJECT_ROOT
 from sms_core.delivery.http import REPORT_PATH, http_app
+from sms_core.delivery.incoming import ReplyBatcher
 from sms_core.delivery.reports import ReportBatcher
 from sms_core.demo.seed import seed_demo
 from sms_core.domain.statuses import SmsStatus
 from sms_core.gateways.simulated import OutcomeMix, SimulatedGateway
-from sms_core.storage.models import DispatchState, SmsMessage, utcnow
+from sms_core.storage.models import ContactPhone, DispatchState, SmsConsent, SmsMessage, utcnow
 from sms_core.use_cases.accounts import load_actor
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -157,17 +158,21 @@ class Served:
 
 class ReportServer(Served):
     """The project's HTTP routes for ``db`` and ``gateway`` (sms_core.delivery.http), served as the
-    stand-alone worker serves them; ``url`` is the delivery-report URL to give a gateway."""
+    stand-alone worker serves them; ``url`` is the delivery-report URL to give a gateway.  With a
+    ``config`` that has an incoming secret, the incoming-SMS route takes replies too."""
 
-    def __init__(self, db, gateway):
+    def __init__(self, db, gateway, config=None):
         self.batcher = ReportBatcher(db)
-        super().__init__(http_app(gateway, self.batcher))
+        self.replies = ReplyBatcher(db, gateway.name, config) if config else None
+        super().__init__(http_app(gateway, self.batcher, replies=self.replies))
         self.base = self.url
         self.url = f"{self.base}{REPORT_PATH}"
 
     def close(self) -> None:
         super().close()
         self.batcher.close()
+        if self.replies:
+            self.replies.close()
 
 
 def http_call(url: str, method: str = "GET", data: bytes | None = None, headers=None) -> tuple[int, str]:
@@ -182,13 +187,16 @@ def http_call(url: str, method: str = "GET", data: bytes | None = None, headers=
 
 class SmsProcess:
     """``python -m sms_core …`` as a person starts it, with its output kept in ``log_path``;
-    ready once ``ready_url`` answers at all (any HTTP status)."""
+    ready once ``ready_url`` answers at all (any HTTP status).  ``cwd`` is where it starts (the
+    checkout by default): Streamlit reads ``.streamlit/secrets.toml`` there."""
 
-    def __init__(self, args: list[str], env: dict[str, str], log_path: Path, ready_url: str):
+    def __init__(self, args: list[str], env: dict[str, str], log_path: Path, ready_url: str, cwd: Path = PROJECT_ROOT):
         self.log_path = log_path
         self._log = open(log_path, "wb")
+        if cwd != PROJECT_ROOT:  # the package is still this checkout's
+            env = {**env, "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "sms_core", *args], cwd=PROJECT_ROOT, env=env, stdout=self._log, stderr=self._log
+            [sys.executable, "-m", "sms_core", *args], cwd=cwd, env=env, stdout=self._log, stderr=self._log
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and self.process.poll() is None:
@@ -253,9 +261,27 @@ def accepted_messages(db, count: int, text: str = "report me") -> list[tuple[int
     return [(message_id, row["dlr_token"]) for message_id, row in zip(ids, rows, strict=True)]
 
 
-def app_on(url: str, monkeypatch):
-    """Point the app (AppTest runs it in this process) at a demo database at ``url``."""
+def consented_number(db) -> tuple[int, str]:
+    """(contact id, number) of a demo contact whose number has consent and is theirs alone."""
+    with db.session() as s:
+        rows = s.execute(
+            select(ContactPhone.contact_id, ContactPhone.number)
+            .join(SmsConsent, SmsConsent.phone_id == ContactPhone.id)
+            .where(SmsConsent.withdrawn_at.is_(None))
+            .order_by(ContactPhone.id)
+        ).all()
+        for contact_id, number in rows:
+            if s.scalar(select(func.count()).where(ContactPhone.number == number)) == 1:
+                return contact_id, number
+    raise AssertionError("the demo has no contact with consent")
+
+
+def app_on(url: str, monkeypatch, demo_mode: bool = True):
+    """Point the app (AppTest runs it in this process) at a demo database at ``url``, in demo mode
+    (the sidebar's user picker, which the page tests sign in with: ``session_state["demo_user"]``)
+    unless ``demo_mode`` is False."""
     monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("SMS_DEMO_MODE", "true" if demo_mode else "false")
     monkeypatch.setenv("SMS_EMBEDDED_WORKER", "false")
     config_module.get_config.cache_clear()
     runtime = app_runtime(config_module.get_config())  # the one the pages get (pages._shared.runtime)

@@ -83,30 +83,39 @@ class ReportBatcher:
             if stop:
                 return
 
-    def _apply(self, batch: list[tuple[DeliveryReport, Future]]) -> None:
-        reports = [report for report, _ in batch]
+    def _apply(self, batch: list[tuple[object, Future]]) -> None:
+        items = [item for item, _ in batch]
         try:
-            verdicts = apply_delivery_reports(self.db, reports, max_age=self.max_age)
+            verdicts = self._store_together(items)
         except Exception as exc:
-            if len(reports) == 1:
+            if len(items) == 1:
                 verdicts = [_failed(exc)]
             else:
-                log.warning("%d delivery reports failed together (%s); applying each alone", len(reports), exc)
-                verdicts = [self._apply_alone(report) for report in reports]
+                log.warning("%d %s failed together (%s); applying each alone", len(items), self.what, exc)
+                verdicts = [self._apply_alone(item) for item in items]
         for (_, future), verdict in zip(batch, verdicts, strict=True):
             future.set_result(verdict)
 
-    def _apply_alone(self, report: DeliveryReport) -> ReportVerdict:
+    def _apply_alone(self, item) -> ReportVerdict:
         try:
-            return apply_delivery_reports(self.db, [report], max_age=self.max_age)[0]
+            return self._store_alone(item)
         except Exception as exc:
             return _failed(exc)
+
+    # What is stored, and how: a subclass (the incoming-SMS batcher) replaces these three.
+    what = "delivery reports"
+
+    def _store_together(self, reports: list[DeliveryReport]) -> list[ReportVerdict]:
+        return apply_delivery_reports(self.db, reports, max_age=self.max_age)
+
+    def _store_alone(self, report: DeliveryReport) -> ReportVerdict:
+        return apply_delivery_reports(self.db, [report], max_age=self.max_age)[0]
 
 
 def _failed(exc: Exception) -> ReportVerdict:
     if isinstance(exc, SmsError):  # database down: the gateway may retry later
         return ReportVerdict(503, exc.message)
-    log.exception("a delivery report could not be applied", exc_info=exc)
+    log.exception("a delivery report or incoming SMS could not be applied", exc_info=exc)
     return ReportVerdict(500, f"internal error: {type(exc).__name__}")
 
 

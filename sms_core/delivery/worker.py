@@ -4,6 +4,10 @@
 - the status-check sweep: no final report in time → "Timeout during status check";
 - recovery: a message left mid-submission by a crash becomes "Sending failed" (outcome unknown),
   never silently sent again;
+- alerts: the rules evaluated every minute and their mails sent, in a thread of their own
+  (``sms_core.delivery.alert_loop``);
+- retention: texts, numbers and status details older than the settings say are anonymised, on
+  a thread of its own so a long run never holds up dispatch (``sms_core.delivery.retention``);
 - status callbacks: the outbox of the API keys' callbacks, delivered and retried
   (``sms_core.delivery.callbacks``); Idempotency-Keys older than 24 hours are forgotten.
 
@@ -21,10 +25,13 @@ from contextlib import asynccontextmanager
 import uvicorn
 
 from sms_core.config import DEFAULTS, Config
+from sms_core.delivery.alert_loop import start_alert_loop
 from sms_core.delivery.api.app import build_api
 from sms_core.delivery.callbacks import deliver_callbacks
 from sms_core.delivery.http import announce_report_url, http_app, report_url_fix
+from sms_core.delivery.incoming import ReplyBatcher
 from sms_core.delivery.reports import ReportBatcher
+from sms_core.delivery.retention import retention_loop
 from sms_core.domain.errors import SmsError
 from sms_core.gateways.base import Gateway
 from sms_core.storage.database import Database
@@ -73,21 +80,28 @@ class Worker:
 
 
 def start_in_background(db: Database, gateway: Gateway, config: Config = DEFAULTS):
-    """Start the worker loop as a daemon thread; returns a function that stops it."""
+    """Start the worker loop and the alert loop as daemon threads; returns a function that stops both."""
     stop = threading.Event()
     thread = threading.Thread(
         target=Worker(db, gateway, config).run_forever, args=(stop,), name="sms-worker", daemon=True
     )
     thread.start()
+    stop_alerts = start_alert_loop(db, gateway, config)
+    retention = threading.Thread(target=retention_loop, args=(db, stop), name="sms-retention", daemon=True)
+    retention.start()
 
     def stopper() -> None:
         stop.set()
+        stop_alerts()
         thread.join(timeout=5)
+        retention.join(timeout=5)
 
     return stopper
 
 
-def run_worker(db: Database, gateway: Gateway, reports: ReportBatcher, config: Config) -> None:
+def run_worker(
+    db: Database, gateway: Gateway, reports: ReportBatcher, config: Config, replies: ReplyBatcher | None = None
+) -> None:
     """The stand-alone worker process: the HTTP routes on SMS_WEBHOOK_ADDRESS:SMS_WEBHOOK_PORT
     and the loop, until SIGINT/SIGTERM (uvicorn's own handlers stop both)."""
 
@@ -107,5 +121,5 @@ def run_worker(db: Database, gateway: Gateway, reports: ReportBatcher, config: C
         finally:
             stop()
 
-    app = http_app(gateway, reports, lifespan, api=build_api(db, config))
+    app = http_app(gateway, reports, lifespan, replies, api=build_api(db, config))
     uvicorn.run(app, host=config.webhook_address, port=config.webhook_port, log_level="warning", access_log=False)

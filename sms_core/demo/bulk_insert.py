@@ -12,6 +12,7 @@ from sqlalchemy import case, insert, literal, select
 
 from sms_core.domain.statuses import NOT_SENT, PENDING
 from sms_core.domain.statuses import SmsStatus as S
+from sms_core.storage import rollups
 from sms_core.storage.database import Database
 from sms_core.storage.models import DispatchState, SmsMessage, StatusEvent
 
@@ -35,6 +36,7 @@ MESSAGE_COLUMNS = (
     "submitted_at",
     "dlr_token",
     "updated_at",
+    "standard_text_id",
 )
 
 
@@ -110,7 +112,8 @@ def copy_postgres(db: Database, rows, first_id: int) -> int:
     try:
         cur = raw.cursor()
         indexes = _drop_secondary_indexes(cur, ("sms_messages", "sms_status_events"))
-        cur.execute("ALTER TABLE sms_messages DISABLE TRIGGER USER")  # roll-up counted once, below
+        for table in ("sms_messages", "sms_status_events"):  # the roll-ups counted once, below
+            cur.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
         with cur.copy(f"COPY sms_messages ({', '.join(MESSAGE_COLUMNS)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
@@ -118,19 +121,14 @@ def copy_postgres(db: Database, rows, first_id: int) -> int:
         for statement in history_statements(first_id):
             compiled = statement.compile(dialect=db.engine.dialect, compile_kwargs={"render_postcompile": True})
             cur.execute(str(compiled), compiled.params)
-        cur.execute(
-            """INSERT INTO sms_daily_counts AS d (day, org_unit_id, status, messages, segments)
-               SELECT sent_on::date, org_unit_id, status, count(*), sum(segments) FROM sms_messages
-                WHERE id >= %s GROUP BY 1, 2, 3
-               ON CONFLICT (day, org_unit_id, status)
-               DO UPDATE SET messages = d.messages + excluded.messages, segments = d.segments + excluded.segments""",
-            (first_id,),
-        )
-        cur.execute("ALTER TABLE sms_messages ENABLE TRIGGER USER")
+        for table in ("sms_messages", "sms_status_events"):
+            cur.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
         cur.execute("SELECT setval(pg_get_serial_sequence('sms_messages', 'id'), (SELECT max(id) FROM sms_messages))")
         raw.commit()
     finally:
         raw.close()  # without the commit, the rollback brings the dropped indexes back
+    with db.engine.begin() as conn:
+        rollups.add_messages(conn, first_id)
     _build_indexes(db, indexes)
     return added
 

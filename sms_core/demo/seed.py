@@ -6,6 +6,7 @@ PostgreSQL, executemany on SQLite) so that a million rows take seconds, which th
 
 from __future__ import annotations
 
+import math
 import random
 import secrets
 from collections.abc import Iterator
@@ -26,11 +27,14 @@ from sms_core.demo.sample_data import (
     TEMPLATES,
     USERS,
 )
+from sms_core.demo.seed_replies import seed_replies
+from sms_core.domain.alert_rules import RuleKind
 from sms_core.domain.phones import InvalidPhoneNumber, parse_phone
 from sms_core.domain.segments import count_sms
 from sms_core.domain.senders import sender_problem
 from sms_core.domain.statuses import NOT_SENT, PENDING
 from sms_core.domain.statuses import SmsStatus as S
+from sms_core.storage.alert_models import AlertRuleRow
 from sms_core.storage.database import Database
 from sms_core.storage.models import (
     Contact,
@@ -62,6 +66,7 @@ def seed_demo(
             return SeedResult(created, 0)
         world = _World.load(session)
     added = _bulk_messages(db, world, messages, now, days, rng)
+    seed_replies(db, rng, added)
     return SeedResult(created, added)
 
 
@@ -74,6 +79,7 @@ def _seed_base(db: Database, rng: random.Random) -> bool:
             units[code] = OrgUnit(code=code, name=name, representative_name=rep, sms_sender=sender)
             session.add(units[code])
         session.flush()
+        session.add_all(_demo_alert_rule(unit.id) for unit in units.values())
         users = []
         for username, display, role, codes in USERS:
             user = User(
@@ -94,6 +100,16 @@ def _seed_base(db: Database, rng: random.Random) -> bool:
             )
         _seed_contacts(session, rng, users)
     return True
+
+
+def _demo_alert_rule(unit_id: int) -> AlertRuleRow:
+    """The demo's failure-spike rule.  Its traffic (an SMS every few seconds over five units)
+    would take ten minutes to bring the default 20 messages to one unit, so the demo looks at 10
+    minutes and 5 messages: ``SMS_SIMULATED_FAILED_SHARE=0.3`` then raises an incident within
+    about two minutes, while 20 % stays well above the simulated gateway's usual 7 % failures."""
+    return AlertRuleRow(
+        org_unit_id=unit_id, kind=RuleKind.FAILED_SHARE.value, enabled=True, minutes=10, percent=20, min_messages=5
+    )
 
 
 def _seed_contacts(session, rng: random.Random, users: list[User], count: int = 200) -> None:
@@ -155,6 +171,7 @@ class _World:
     senders: dict[int, list[int]]  # unit id → user ids that may send there
     phones: list[tuple[int, str, bool]]  # contact id, number, consent active
     first_id: int
+    standard_texts: dict[int, list[tuple[int, str]]]  # unit id → (id, body) of the texts it may use
 
     @classmethod
     def load(cls, session) -> _World:
@@ -168,7 +185,14 @@ class _World:
         active = set(session.scalars(select(SmsConsent.phone_id).where(SmsConsent.withdrawn_at.is_(None))))
         phones = [(p.contact_id, p.number, p.id in active) for p in session.scalars(select(ContactPhone))]
         first_id = (session.scalar(select(func.max(SmsMessage.id))) or 0) + 1
-        return cls(units, senders, phones, first_id)
+        texts = session.execute(
+            select(StandardText.id, StandardText.body, StandardText.org_unit_id).where(StandardText.active)
+        )
+        usable: dict[int, list[tuple[int, str]]] = {}
+        for text_id, body, unit_id in texts:
+            for unit in [u[0] for u in units] if unit_id is None else [unit_id]:
+                usable.setdefault(unit, []).append((text_id, body))
+        return cls(units, senders, phones, first_id, usable)
 
 
 def _message_rows(world: _World, count: int, now: datetime, days: int, rng: random.Random) -> Iterator[tuple]:
@@ -204,6 +228,10 @@ def _message_rows(world: _World, count: int, now: datetime, days: int, rng: rand
             )
             texts[key] = (body, count_sms(body, 147, 67).segments)
         body, segments = texts[key]
+        standard_text_id = None
+        if world.standard_texts.get(unit_id) and rng.random() < 0.3:  # a third start from a standard text
+            standard_text_id, body = rng.choice(world.standard_texts[unit_id])
+            segments = count_sms(body, 147, 67).segments
         user_id = rng.choice(world.senders.get(unit_id) or [None])
         age = (now - sent_on).total_seconds()
         if broken and age < 12 * 86400:
@@ -218,7 +246,9 @@ def _message_rows(world: _World, count: int, now: datetime, days: int, rng: rand
             status = rng.choices(*zip(*SENT_OUTCOMES, strict=False))[0]
         if status == S.PHONE_NOT_ENTERED:
             phone, contact_id = None, contact_id
-        yield _row(next_id, body, phone, contact_id, unit_id, sent_on, status, False, None, segments, user_id, rng)
+        yield _row(next_id, body, phone, contact_id, unit_id, sent_on, status, False, None, segments, user_id, rng) + (
+            standard_text_id,
+        )
         produced += 1
         original_id, next_id = next_id, next_id + 1
         if status.resendable and produced < count and rng.random() < 0.35 and offset != offsets[-1]:
@@ -238,7 +268,7 @@ def _message_rows(world: _World, count: int, now: datetime, days: int, rng: rand
                     segments,
                     user_id,
                     rng,
-                )
+                ) + (standard_text_id,)
                 produced += 1
                 next_id += 1
                 skip += 1
@@ -253,7 +283,7 @@ def _row(mid, body, phone, contact_id, unit_id, sent_on, status, resent, origina
         dispatch = DispatchState.QUEUED
     else:
         dispatch = DispatchState.SETTLED if sent else DispatchState.NOT_SENT
-    settled_at = sent_on + timedelta(seconds=rng.randrange(2, 90)) if sent and status not in PENDING else sent_on
+    settled_at = sent_on + timedelta(seconds=report_delay(rng)) if sent and status not in PENDING else sent_on
     stored_status = S.RESENT if (resent and status == S.ACCEPTED) else status
     return (
         mid,
@@ -276,6 +306,15 @@ def _row(mid, body, phone, contact_id, unit_id, sent_on, status, resent, origina
         secrets.token_hex(8) if sent else None,
         settled_at,
     )
+
+
+def report_delay(rng: random.Random) -> float:
+    """Seconds until the final delivery report, as operators' networks give them: most within
+    seconds (median about 6 s), a long tail of a minute or more, and now and then a congested
+    SMSC that takes a quarter of an hour — so the demo's time-to-delivery chart has a shape."""
+    if rng.random() < 0.03:
+        return rng.uniform(300, 2400)
+    return min(1 + rng.lognormvariate(math.log(5), 1.2), 3 * 3600)
 
 
 def _bulk_messages(db: Database, world: _World, count: int, now: datetime, days: int, rng: random.Random) -> int:

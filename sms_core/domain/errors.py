@@ -45,3 +45,7 @@ class DatabaseConfigError(ConfigurationError):
 
 class GatewayUnavailable(SmsError):
     """The SMS gateway cannot be reached or refused our configuration."""
+
+
+class SignInRefused(PermissionDenied):
+    """This person may not use the app (now): unknown or unverified e-mail, deactivated, no org. unit."""

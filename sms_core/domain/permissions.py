@@ -18,6 +18,7 @@ class Permission(StrEnum):
     MANAGE_STANDARD_TEXTS = "manage_standard_texts"
     MANAGE_SETTINGS = "manage_settings"
     VIEW_DELIVERY_REPORTS = "view_delivery_reports"
+    MANAGE_USERS = "manage_users"  # users, org units and contacts
 
     @property
     def label(self) -> str:
@@ -27,6 +28,7 @@ class Permission(StrEnum):
             "manage_standard_texts": "manage standard texts",
             "manage_settings": "manage SMS settings",
             "view_delivery_reports": "view delivery rates",
+            "manage_users": "manage users, org units and contacts",
         }[self.value]
 
 

@@ -14,6 +14,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sms_core.domain.errors import InvalidInput
+from sms_core.domain.sms_text import validate_text
 
 Kind = Literal["switch", "number", "text", "words", "time_zone"]
 
@@ -115,6 +116,45 @@ _FROM_TEXT: dict[str, Callable[[str], object]] = {
 
 SENDING_ENABLED = "sms_sending_enabled"
 REQUIRE_CONSENT_FOR_UNKNOWN = "require_consent_for_unknown_numbers"
+OPT_OUT_KEYWORDS = "opt_out_keywords"
+OPT_IN_ENABLED = "opt_in_enabled"
+OPT_IN_KEYWORDS = "opt_in_keywords"
+OPT_OUT_CONFIRMATION = "opt_out_confirmation"
+OPT_OUT_CONFIRMATION_TEXT = "opt_out_confirmation_text"
+REPLY_DEFAULT_UNIT = "reply_default_unit"
+
+
+def _sms_text_problem(value: object) -> str | None:
+    try:
+        validate_text(str(value))
+    except InvalidInput as exc:
+        return exc.message
+    return None
+
+
+ALERT_MAIL_TO = "alert_mail_to"
+
+
+def _mail_addresses(value: object) -> str | None:
+    """Addresses separated by commas, each of the form name@host."""
+    bad = [a.strip() for a in str(value).split(",") if a.strip() and not _looks_like_address(a.strip())]
+    return f"{bad[0]!r} is not an e-mail address (name@example.org)." if bad else None
+
+
+def _looks_like_address(address: str) -> bool:
+    name, at, host = address.rpartition("@")
+    return bool(at and name and "." in host and not any(c.isspace() or c in '<>,;"' for c in address))
+
+
+def mail_addresses(value: str) -> tuple[str, ...]:
+    """The addresses of an ALERT_MAIL_TO value, each once."""
+    return tuple(dict.fromkeys(a.strip() for a in value.split(",") if a.strip()))
+
+
+ORGANISATION_TIME_ZONE = "organisation_time_zone"
+RETENTION_MESSAGE_DAYS = "retention_message_days"
+RETENTION_EVENT_DETAIL_DAYS = "retention_event_detail_days"
+RETENTION_MAX_DAYS = 36_500  # a hundred years: "for ever" is 0
 API_REQUESTS_PER_MINUTE = "api_requests_per_minute"
 
 # In the order the settings page shows them, section by section.
@@ -132,6 +172,100 @@ DEFINITIONS: tuple[SettingDefinition, ...] = (
         "When on, a typed number that belongs to no contact is refused as “Consent is not registered”.",
         "switch",
         False,
+    ),
+    SettingDefinition(
+        OPT_OUT_KEYWORDS,
+        "Opt-out keywords",
+        "A reply that is exactly one of these words (case and surrounding spaces ignored) withdraws "
+        "consent for that number, with source “SMS reply”. Separate them with commas.",
+        "words",
+        ("STOPP", "STOP", "AVMELD", "UNSUBSCRIBE"),
+        section="Replies",
+    ),
+    SettingDefinition(
+        OPT_IN_ENABLED,
+        "Opt-in by SMS reply",
+        "When on, a reply that is exactly one of the opt-in keywords registers consent again for that number.",
+        "switch",
+        False,
+        section="Replies",
+    ),
+    SettingDefinition(
+        OPT_IN_KEYWORDS,
+        "Opt-in keywords",
+        "Used only while opt-in by SMS reply is on. Separate them with commas.",
+        "words",
+        ("START",),
+        section="Replies",
+    ),
+    SettingDefinition(
+        OPT_OUT_CONFIRMATION,
+        "Confirm an opt-out by SMS",
+        "When on, an opt-out is answered with the confirmation text below, sent and recorded as an "
+        "ordinary message of the unit.",
+        "switch",
+        False,
+        section="Replies",
+    ),
+    SettingDefinition(
+        OPT_OUT_CONFIRMATION_TEXT,
+        "Opt-out confirmation text",
+        "What the confirmation SMS says.",
+        "text",
+        "You will receive no more SMS from us.",
+        section="Replies",
+        check=_sms_text_problem,
+    ),
+    SettingDefinition(
+        REPLY_DEFAULT_UNIT,
+        "Org. unit for other replies",
+        "The code of the org. unit that gets replies from numbers no SMS was sent to. "
+        "While empty (or not a unit's code), such replies are kept but shown to no one.",
+        "text",
+        "",
+        section="Replies",
+        max_length=40,
+    ),
+    SettingDefinition(
+        ALERT_MAIL_TO,
+        "Also e-mail alerts to",
+        "Addresses (separated by commas) that get every alert mail, besides the unit's team leads.",
+        "text",
+        "",
+        section="Alerts",
+        check=_mail_addresses,
+    ),
+    SettingDefinition(
+        ORGANISATION_TIME_ZONE,
+        "Organisation's time zone",
+        "Delivery rates count days from midnight to midnight in this zone. Changing it counts every "
+        "message's day again, which takes about a minute at ten million messages.",
+        "time_zone",
+        "Europe/Oslo",
+        section="Delivery rates",
+    ),
+    SettingDefinition(
+        RETENTION_MESSAGE_DAYS,
+        "Keep message texts and numbers (days)",
+        "After this many days a message's text is replaced by “[removed after N days]”, its number is cut to "
+        "the last two digits and its contact link is dropped. Status, org. unit, sent on, resent, segments and "
+        "every count and delivery rate stay. 0 keeps them for ever.",
+        "number",
+        0,
+        section="Retention",
+        minimum=0,
+        maximum=RETENTION_MAX_DAYS,
+    ),
+    SettingDefinition(
+        RETENTION_EVENT_DETAIL_DAYS,
+        "Keep status-event details (days)",
+        "After this many days the details of each status change (the gateway's words) are removed; the "
+        "statuses and their times stay. 0 keeps them for ever.",
+        "number",
+        0,
+        section="Retention",
+        minimum=0,
+        maximum=RETENTION_MAX_DAYS,
     ),
     SettingDefinition(
         API_REQUESTS_PER_MINUTE,

@@ -2,13 +2,15 @@
 
 An adapter only talks to its gateway: it never touches the database.  The worker and the
 services decide what an outcome means for a message (statuses.py holds the rules).  Each adapter
-also reads its own delivery reports (``parse_report``), so the webhook knows no gateway's format.
+also reads its own delivery reports (``parse_report``) and incoming SMS (``parse_reply``), so the
+webhook knows no gateway's format.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import Enum
 from typing import Protocol, runtime_checkable
 
@@ -62,6 +64,23 @@ class UnknownReport(InvalidInput):
     field = "type"
 
 
+@dataclass(frozen=True)
+class IncomingMessage:
+    """An incoming SMS (a reply) as a gateway delivered it, in gateway-neutral words."""
+
+    sender: str  # the phone that sent it, as the gateway wrote it
+    text: str
+    receiver: str | None = None  # the number or sender it was sent to, when the gateway says
+    gateway_id: str = ""  # the gateway's own id of this SMS: what makes a retry recognisable
+    received_at: datetime | None = None  # when the gateway got it (None: now)
+
+
+class UnknownReply(InvalidInput):
+    """An incoming-SMS request this gateway would not send: it must not be guessed at."""
+
+    field = "text"
+
+
 @runtime_checkable
 class Gateway(Protocol):
     name: str
@@ -79,4 +98,8 @@ class Gateway(Protocol):
 
     def parse_report(self, params: Mapping[str, str]) -> GatewayReport:
         """The report in a delivery-report request's parameters; UnknownReport if it is none of ours."""
+        ...
+
+    def parse_reply(self, params: Mapping[str, str]) -> IncomingMessage:
+        """The incoming SMS in an incoming-SMS request's parameters; UnknownReply if it is none."""
         ...

@@ -48,11 +48,13 @@ from sms_core.domain.errors import ConfigurationError
 from sms_core.gateways.base import (
     DeliveryReportKind,
     GatewayReport,
+    IncomingMessage,
     OutgoingSms,
     SubmitOutcome,
     SubmitResult,
     UnknownReport,
 )
+from sms_core.gateways.kannel_incoming import parse_kannel_reply
 
 # Kannel's DLR types (its dlr-mask bits): what each means for us, and the words used when the
 # SMSC sent no text of its own.
@@ -125,6 +127,10 @@ class KannelGateway:
             known = ", ".join(str(code) for code in _REPORT_TYPES)
             raise UnknownReport(f"Kannel delivery report type {type_code!r} is not one of {known}.") from None
         return GatewayReport(kind, params.get("answer", "").strip() or description)
+
+    def parse_reply(self, params: Mapping[str, str]) -> IncomingMessage:
+        """An incoming SMS from Kannel's sms-service (gateways/kannel_incoming.py)."""
+        return parse_kannel_reply(params)
 
     def __repr__(self) -> str:  # never shows the password
         return f"KannelGateway({self._where!r}, username={self.username!r})"

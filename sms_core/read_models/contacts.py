@@ -36,6 +36,7 @@ class ConsentState:
     source: str | None = None
     withdrawn_at: datetime | None = None
     withdrawn_by: str | None = None
+    withdrawn_source: str | None = None  # "SMS reply" when the contact answered STOP
 
     @property
     def active(self) -> bool:
@@ -71,6 +72,7 @@ class ContactView:
     name: str
     email: str | None
     phones: tuple[PhoneView, ...]
+    external_id: str | None = None  # the organisation's own id, which an import matches on
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,7 @@ def get_contact(db: Database, actor: Actor, contact_id: int) -> ContactView:
             raise NotFound("That contact does not exist.")
         consents = _latest_consents(session, [p.id for p in contact.phones])
         phones = tuple(PhoneView(p.id, p.number, p.label, consents.get(p.id, ConsentState())) for p in contact.phones)
-        return ContactView(contact.id, contact.name, contact.email, phones)
+        return ContactView(contact.id, contact.name, contact.email, phones, contact.external_id)
 
 
 def contact_name(db: Database, actor: Actor, contact_id: int) -> str:
@@ -182,5 +184,6 @@ def _latest_consents(session: Session, phone_ids: list[int]) -> dict[int, Consen
             r.source,
             r.withdrawn_at,
             names.get(r.withdrawn_by_user_id),
+            r.withdrawn_source,
         )
     return latest

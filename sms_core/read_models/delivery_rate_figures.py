@@ -10,9 +10,15 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from sms_core.domain.errors import InvalidInput
 from sms_core.domain.statuses import FINAL, NOT_SENT, PENDING, RESENDABLE, SmsStatus
+from sms_core.read_models.delivery_times import TimeToDelivery
+
+if TYPE_CHECKING:
+    from sms_core.read_models.breakdowns import Breakdowns
 
 # What the headline figures count, derived from the status sets so they cannot drift apart.
 GATEWAY_FINAL = FINAL - NOT_SENT  # the gateway's final word: Received, Rejected, Sending failed
@@ -38,9 +44,14 @@ def utc_today() -> date:
     return datetime.now(UTC).date()
 
 
+def today_in(zone: str) -> date:
+    return datetime.now(ZoneInfo(zone)).date()
+
+
 @dataclass(frozen=True)
 class Period:
-    """A range of whole UTC days, both ends included (as the overview's from/to filter)."""
+    """A range of whole days, both ends included (as the overview's from/to filter); the days
+    are the organisation's (``bounds`` takes its time zone)."""
 
     first: date
     last: date
@@ -64,10 +75,13 @@ class Period:
         """The period of the same length just before, for the change figures."""
         return Period(self.first - timedelta(days=self.days), self.first - timedelta(days=1))
 
-    def bounds(self) -> tuple[datetime, datetime]:
-        """[start, end) in UTC: a half-open range keeps the last second of the last day in."""
-        start = datetime.combine(self.first, time.min, tzinfo=UTC)
-        return start, start + timedelta(days=self.days)
+    def bounds(self, zone: str = "UTC") -> tuple[datetime, datetime]:
+        """[start, end) in UTC from midnight to midnight in ``zone``: a half-open range keeps the
+        last second of the last day in; a day with a clock change is 23 or 25 hours long."""
+        tz = ZoneInfo(zone)
+        start = datetime.combine(self.first, time.min, tzinfo=tz)
+        end = datetime.combine(self.last + timedelta(days=1), time.min, tzinfo=tz)
+        return start.astimezone(UTC), end.astimezone(UTC)
 
     def each_day(self) -> list[date]:
         return [self.first + timedelta(days=i) for i in range(self.days)]
@@ -189,6 +203,9 @@ class DeliveryReport:
     units: list[UnitFigures]
     reasons: list[FailureReason]
     stuck: dict[SmsStatus, int]
+    times: TimeToDelivery = field(default_factory=TimeToDelivery)
+    breakdowns: Breakdowns | None = None  # by sender and by standard text
+    zone: str = "UTC"  # the time zone whose days the figures count
 
     def headlines(self) -> list[Headline]:
         cur, prev = self.current, self.previous

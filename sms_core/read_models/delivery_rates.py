@@ -1,11 +1,13 @@
 """Delivery rates for team leads: how many SMS went out, how many arrived, and what went wrong.
 
 Every figure is counted by the database, and none by reading messages one by one: counts per
-day, unit and status come from the trigger-kept daily roll-up (migration 0003), summed in SQL;
+day, unit and status come from the trigger-kept daily roll-up (migration 0003), time to delivery
+from its histogram roll-up (0010), summed in SQL;
 the few failures with a gateway error and the stuck messages come from partial indexes that hold
 just them (migration 0004).  Python only adds up a few hundred grouped rows, so the page costs
-about the same at a thousand messages or at ten million.  Days are UTC calendar days on both
-databases for now — the page says so.
+about the same at a thousand messages or at ten million.  Days are
+the organisation's calendar days (midnight to midnight in its time zone, the setting), on both
+databases: the roll-ups key each message by its local day (storage/rollups.py).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sqlalchemy.orm import Session, aliased
 
 from sms_core.domain.permissions import Actor, Permission
 from sms_core.domain.statuses import STATUS_CHECK_SECONDS, SmsStatus
+from sms_core.read_models.breakdowns import breakdowns
 from sms_core.read_models.delivery_rate_figures import (
     DELIVERED,
     FAILED,
@@ -39,10 +42,13 @@ from sms_core.read_models.delivery_rate_figures import (
     Headline,
     Period,
     UnitFigures,
+    today_in,
     utc_today,
 )
+from sms_core.read_models.delivery_times import TimeToDelivery, time_to_delivery
 from sms_core.storage.database import Database
 from sms_core.storage.models import DailyCount, OrgUnit, SmsMessage
+from sms_core.storage.rollups import organisation_zone
 
 __all__ = [
     "DELIVERED",
@@ -61,8 +67,11 @@ __all__ = [
     "Figures",
     "Headline",
     "Period",
+    "TimeToDelivery",
     "UnitFigures",
     "delivery_report",
+    "organisation_today",
+    "today_in",
     "utc_today",
 ]
 
@@ -87,6 +96,9 @@ def delivery_report(
     units = actor.visible_units(None if org_unit_ids is None else set(org_unit_ids))
     moment = now or datetime.now(UTC)
 
+    with db.session() as session:
+        zone = organisation_zone(session.connection())
+
     def read(query, *args):
         with db.session() as session:
             return query(session, units, *args)
@@ -95,8 +107,10 @@ def delivery_report(
     # at once: at ten million messages that halves the page's wait.  Each read is consistent in
     # itself; between them a status may move, as it may between two clicks.
     per_unit = _READERS.submit(read, _per_unit_rows, period)
-    stuck = _READERS.submit(read, _stuck, period, moment - timedelta(seconds=status_check_timeout))
-    errors = _READERS.submit(read, _gateway_errors, period)
+    stuck = _READERS.submit(read, _stuck, period, zone, moment - timedelta(seconds=status_check_timeout))
+    errors = _READERS.submit(read, _gateway_errors, period, zone)
+    times = _READERS.submit(read, time_to_delivery, period.first, period.last, period.previous.first)
+    split = _READERS.submit(read, breakdowns, period)
     names = _READERS.submit(read, _unit_names)
     days = read(_per_day, Period(period.previous.first, period.last))
     current = [row for row in days if row.key >= period.first]
@@ -111,10 +125,19 @@ def delivery_report(
         units=_per_unit(per_unit.result(), names.result()),
         reasons=top,
         stuck=stuck.result(),
+        times=times.result(),
+        breakdowns=split.result(),
+        zone=zone,
     )
 
 
-_READERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="delivery-report")
+def organisation_today(db: Database) -> date:
+    """Today in the organisation's time zone: the last day of the page's preset periods."""
+    with db.session() as session:
+        return today_in(organisation_zone(session.connection()))
+
+
+_READERS = ThreadPoolExecutor(max_workers=6, thread_name_prefix="delivery-report")
 
 
 def _unit_names(session: Session, units: frozenset[int]) -> dict[int, str]:
@@ -131,8 +154,8 @@ class _Counted:
     segments: int
 
 
-def _in_period(units: frozenset[int], period: Period):
-    start, end = period.bounds()
+def _in_period(units: frozenset[int], period: Period, zone: str):
+    start, end = period.bounds(zone)
     return (SmsMessage.org_unit_id.in_(units), SmsMessage.sent_on >= start, SmsMessage.sent_on < end)
 
 
@@ -190,7 +213,9 @@ def _statuses_in(column, statuses: Iterable[SmsStatus]) -> ColumnElement[bool]:
     return column.in_([literal_column(str(int(s))) for s in sorted(statuses)])
 
 
-def _gateway_errors(session: Session, units: frozenset[int], period: Period) -> dict[tuple[SmsStatus, str], int]:
+def _gateway_errors(
+    session: Session, units: frozenset[int], period: Period, zone: str
+) -> dict[tuple[SmsStatus, str], int]:
     """Failures and refusals that carry a gateway error, counted per (status, error).
 
     Only these are grouped from the messages, and only from the partial index that holds
@@ -206,7 +231,7 @@ def _gateway_errors(session: Session, units: frozenset[int], period: Period) -> 
     for error_length in (length <= limit_bytes, length > limit_bytes) if postgres else (true(),):
         stmt = (
             select(m.status, m.gateway_error, func.count())
-            .where(*_in_period(units, period), failing, m.gateway_error.is_not(None), error_length)
+            .where(*_in_period(units, period, zone), failing, m.gateway_error.is_not(None), error_length)
             .group_by(m.status, m.gateway_error)
         )
         for status, error, n in session.execute(stmt):
@@ -234,7 +259,9 @@ def _failure_reasons(
     return [FailureReason(status, error, n) for (status, error), n in ranked[:limit]]
 
 
-def _stuck(session: Session, units: frozenset[int], period: Period, settled_before: datetime) -> dict[SmsStatus, int]:
+def _stuck(
+    session: Session, units: frozenset[int], period: Period, zone: str, settled_before: datetime
+) -> dict[SmsStatus, int]:
     """Resendable messages still without a final answer after the status-check window.
 
     A message that has already been resent is not counted: the article lets a lead resend only
@@ -248,7 +275,7 @@ def _stuck(session: Session, units: frozenset[int], period: Period, settled_befo
     """
     m = SmsMessage
     resend = aliased(SmsMessage)
-    since, _ = period.bounds()
+    since, _ = period.bounds(zone)
     recent_resends = (
         select(resend.original_id)
         .where(resend.original_id.is_not(None), resend.sent_on >= since - timedelta(days=1))
@@ -257,7 +284,7 @@ def _stuck(session: Session, units: frozenset[int], period: Period, settled_befo
     resent = exists().where(recent_resends.c.original_id == m.id)
     stmt = (
         select(m.status, func.count())
-        .where(*_in_period(units, period), _statuses_in(m.status, STUCK), m.sent_on < settled_before, ~resent)
+        .where(*_in_period(units, period, zone), _statuses_in(m.status, STUCK), m.sent_on < settled_before, ~resent)
         .group_by(m.status)
     )
     return {status: n for status, n in session.execute(stmt)}

@@ -1,4 +1,5 @@
-"""Reading one message as a person sees it: status in words, history, and its resend chain.
+"""Reading one message as a person sees it: status in words, history, its resend chain and the
+replies that answer it.
 
 Visibility is enforced here: a message of a unit the user does not belong to looks exactly
 like a message that does not exist.
@@ -6,7 +7,7 @@ like a message that does not exist.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
@@ -19,6 +20,9 @@ from sms_core.domain.statuses import SmsStatus
 from sms_core.storage.api_models import ApiKey
 from sms_core.storage.database import Database
 from sms_core.storage.models import Contact, OrgUnit, SmsMessage, StatusEvent, User, get_by_id
+from sms_core.storage.reply_models import IncomingSms
+
+REPLIES_SHOWN = 50  # of one message's replies, the newest
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,7 @@ class MessageView:
     original_id: int | None
     segments: int
     gateway_error: str | None
+    anonymised_at: datetime | None = None  # retention removed its text, number and contact
 
     @property
     def phone_display(self) -> str:
@@ -53,6 +58,7 @@ class MessageView:
             m.original_id,
             m.segments,
             m.gateway_error,
+            m.anonymised_at,
         )
 
 
@@ -65,6 +71,21 @@ class HistoryEntry:
 
 
 @dataclass(frozen=True)
+class ReplyEntry:
+    """An incoming SMS that answers the message."""
+
+    id: int
+    received_at: datetime
+    sender: str  # E.164 when it is a number
+    text: str
+    keyword: str | None  # "opt-out" / "opt-in" when it acted as one
+
+    @property
+    def sender_display(self) -> str:
+        return format_international(self.sender) if self.sender.startswith("+") else self.sender
+
+
+@dataclass(frozen=True)
 class MessageDetail:
     message: MessageView
     org_unit_name: str
@@ -72,6 +93,7 @@ class MessageDetail:
     history: list[HistoryEntry]
     resend_id: int | None  # the message that resent this one, if any
     sent_by: str | None = None  # a user's name, or "API key Booking system"
+    replies: list[ReplyEntry] = field(default_factory=list)  # oldest first
 
 
 def visible_message(
@@ -105,6 +127,7 @@ def get_message_detail(db: Database, actor: Actor, message_id: int) -> MessageDe
             history=[HistoryEntry(e.at, e.status, e.source, e.detail) for e in events],
             resend_id=resend_id,
             sent_by=_sent_by(session, message),
+            replies=_replies(session, actor, message.id),
         )
 
 
@@ -114,3 +137,14 @@ def _sent_by(session: Session, message: SmsMessage) -> str | None:
         return f"API key {key.name}" if key else None
     user = session.get(User, message.sent_by_user_id) if message.sent_by_user_id else None
     return user.display_name if user else None
+
+
+def _replies(session: Session, actor: Actor, message_id: int) -> list[ReplyEntry]:
+    """The newest replies to the message, oldest first; only those of the user's units, as always."""
+    rows = session.scalars(
+        select(IncomingSms)
+        .where(IncomingSms.message_id == message_id, IncomingSms.org_unit_id.in_(sorted(actor.org_unit_ids)))
+        .order_by(IncomingSms.received_at.desc(), IncomingSms.id.desc())
+        .limit(REPLIES_SHOWN)
+    )
+    return [ReplyEntry(r.id, r.received_at, r.sender, r.text, r.keyword) for r in reversed(rows.all())]

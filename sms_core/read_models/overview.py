@@ -8,14 +8,13 @@ Why it is shaped like this:
   unit's messages, and a user without permission to view SMS is refused.
 - The overview must stay fast at millions of rows: the database filters, sorts and pages (the
   indexes on org unit / status / sent on, and pg_trgm for "contains" on PostgreSQL); the count
-  stops at ``COUNT_CAP`` + 1 rows instead of counting everything; the export streams in batches
-  through a server-side cursor, so its size never depends on memory.
+  stops at ``COUNT_CAP`` + 1 rows instead of counting everything, and the page waits for it no
+  longer than a budget (``read_models.overview_count``); the export streams keyset pages
+  (``read_models.overview_export``), so its size never depends on memory.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -34,15 +33,15 @@ from sms_core.domain.phones import (
     parse_phone,
 )
 from sms_core.domain.statuses import SmsStatus
-from sms_core.read_models.spreadsheet import phone_cell, spreadsheet_safe
+from sms_core.read_models.message_count import PAGE_SIZE, MessageCount
+from sms_core.read_models.overview_export import EXPORT_COLUMNS as EXPORT_COLUMNS  # what callers import here
+from sms_core.read_models.overview_export import ExportProgress, KeysetPart, csv_chunks
 from sms_core.storage.database import Database
 from sms_core.storage.models import OrgUnit, SmsMessage
 from sms_core.storage.text_search import text_contains
 
 COUNT_CAP = 10_000  # beyond this the overview says "10,000+" and pages no further
-PAGE_SIZE = 50
-EXPORT_BATCH = 2_000  # rows fetched from the cursor (and written as one chunk) at a time
-EXPORT_COLUMNS = ("Text", "Phone", "Sent on", "SMS status", "Org. unit", "Resent")
+EXPORT_BATCH = 5_000  # rows a keyset page (and one chunk of CSV)
 
 
 class Sort(StrEnum):
@@ -82,6 +81,8 @@ class OverviewFilter:
     org_unit_ids: frozenset[int] | None = None
     resent: bool | None = None
     contact_id: int | None = None
+    sent_by_user_id: int | None = None  # "Sent by": the user who sent
+    standard_text_id: int | None = None  # the standard text the messages were made from
     sort: Sort = Sort.SENT_ON_DESC
     region: str = DEFAULT_REGION
     zone: ZoneInfo = field(init=False, repr=False, compare=False)
@@ -123,22 +124,6 @@ class OverviewRow:
         return format_international(self.phone)
 
 
-@dataclass(frozen=True)
-class MessageCount:
-    """How many messages match, counted no further than the cap."""
-
-    value: int
-    capped: bool  # more than ``value`` match
-
-    @property
-    def label(self) -> str:
-        return f"{self.value:,}+" if self.capped else f"{self.value:,}"
-
-    def pages(self, page_size: int = PAGE_SIZE) -> int:
-        """Pages to offer (at least one): a capped count pages through the first ``value`` rows."""
-        return max(1, -(-self.value // page_size))
-
-
 # ---- statements ----------------------------------------------------------------------------
 
 
@@ -169,6 +154,10 @@ def conditions(actor: Actor, f: OverviewFilter) -> list[ColumnElement[bool]]:
         where.append(SmsMessage.resent.is_(f.resent))
     if f.contact_id is not None:
         where.append(SmsMessage.contact_id == f.contact_id)
+    if f.sent_by_user_id is not None:
+        where.append(SmsMessage.sent_by_user_id == f.sent_by_user_id)
+    if f.standard_text_id is not None:
+        where.append(SmsMessage.standard_text_id == f.standard_text_id)
     return where
 
 
@@ -178,7 +167,7 @@ def contains_pattern(typed: str) -> str:
     return f"%{escaped}%"
 
 
-def phone_condition(typed: str, region: str = DEFAULT_REGION) -> ColumnElement[bool]:
+def phone_condition(typed: str, region: str = DEFAULT_REGION, column=SmsMessage.phone) -> ColumnElement[bool]:
     """Digits typed in any format ('912 34', '+47 912…', '0047 912…') match the stored E.164.
 
     A whole number in national notation ('07911 123456' in the UK) is also matched exactly,
@@ -189,12 +178,12 @@ def phone_condition(typed: str, region: str = DEFAULT_REGION) -> ColumnElement[b
         return false()  # no stored number contains letters
     if digits.startswith("00"):  # the international prefix, written instead of +
         digits = digits[2:]
-    condition = SmsMessage.phone.like(f"%{digits}%")
+    condition = column.like(f"%{digits}%")
     try:
         whole = parse_phone(typed, region).e164
     except InvalidPhoneNumber:
         return condition
-    return or_(condition, SmsMessage.phone == whole)
+    return or_(condition, column == whole)
 
 
 def _order(sort: Sort) -> list:
@@ -262,32 +251,23 @@ def count_messages(db: Database, actor: Actor, f: OverviewFilter, cap: int = COU
     return MessageCount(min(n, cap), capped=n > cap)
 
 
-def export_csv(db: Database, actor: Actor, f: OverviewFilter, batch_size: int = EXPORT_BATCH) -> Iterator[str]:
+def export_csv(
+    db: Database,
+    actor: Actor,
+    f: OverviewFilter,
+    batch_size: int = EXPORT_BATCH,
+    progress: ExportProgress | None = None,
+) -> Iterator[str]:
     """All matching rows as CSV text chunks (a header, then one chunk per batch of rows).
 
     The statement (and the permission check) is made now; the rows are read only as the chunks
-    are consumed, through a server-side cursor, so a million rows never sit in memory at once.
-    Sent on is written in the filter's time zone, as the table shows it.
+    are consumed, a keyset page at a time (``read_models.overview_export``), so a million rows
+    never sit in memory at once.  Sent on is written in the filter's time zone, as the table shows it.
     """
-    statement = rows_statement(actor, f).execution_options(yield_per=batch_size)
-    return _csv_chunks(db, statement, f.zone)
-
-
-def _csv_chunks(db: Database, statement: Select, zone: ZoneInfo) -> Iterator[str]:
-    yield _csv_lines([EXPORT_COLUMNS])
-    with db.session() as session:
-        for batch in session.execute(statement).partitions():
-            yield _csv_lines(_csv_row(OverviewRow(*row), zone) for row in batch)
-
-
-def _csv_row(row: OverviewRow, zone: ZoneInfo) -> tuple:
-    sent_on = row.sent_on.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
-    cells = (row.text, sent_on, row.status.label, row.org_unit_name, "yes" if row.resent else "no")
-    text, *rest = (spreadsheet_safe(cell) for cell in cells)
-    return (text, phone_cell(row.phone_display), *rest)
-
-
-def _csv_lines(rows) -> str:
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
-    return buffer.getvalue()
+    base = rows_statement(actor, f)
+    if f.sort in (Sort.STATUS_ASC, Sort.STATUS_DESC):  # status by status, each newest first
+        statuses = sorted(f.statuses or SmsStatus, reverse=f.sort == Sort.STATUS_DESC)
+        parts = [KeysetPart(base.where(SmsMessage.status == status)) for status in statuses]
+    else:
+        parts = [KeysetPart(base, newest_first=f.sort != Sort.SENT_ON_ASC)]
+    return csv_chunks(db, parts, f.zone, batch_size, progress)

@@ -17,6 +17,8 @@ The parameters, each optional (absent: what the overview shows by default):
     resent        ``yes`` or ``no``
     sort          a ``Sort`` value, e.g. ``status_asc``
     contact       a contact id: that contact's messages (the overview then sends to that contact)
+    sent_by       a user id: the messages that user sent
+    standard_text a standard text's id: the messages made from it
     page          the page of the table, from 1
 """
 
@@ -32,7 +34,20 @@ from sms_core.domain.statuses import STATUS_LABELS, SmsStatus
 from sms_core.read_models.overview import OverviewFilter, Sort
 
 OVERVIEW_PATH = "/sms-messages"
-PARAMETERS = ("text", "phone", "from", "to", "status", "unit", "resent", "sort", "contact", "page")
+PARAMETERS = (
+    "text",
+    "phone",
+    "from",
+    "to",
+    "status",
+    "unit",
+    "resent",
+    "sort",
+    "contact",
+    "sent_by",
+    "standard_text",
+    "page",
+)
 ALL_UNITS = "all"
 RESENT = {"yes": True, "no": False}
 SORTS = {s.value: s for s in Sort}
@@ -85,6 +100,8 @@ def read_link(
         org_unit_ids=_units(params.get("unit"), actor, default.org_unit_ids, warnings),
         resent=_choice(params.get("resent"), RESENT, "yes or no", None, warnings),
         contact_id=contact_id,
+        sent_by_user_id=_id(params.get("sent_by"), "a user id", "Sent by", warnings),
+        standard_text_id=_id(params.get("standard_text"), "a standard text", "standard text", warnings),
         sort=_choice(params.get("sort"), SORTS, "a sort order", default.sort, warnings),
     )
     page = _page(params.get("page"), warnings)
@@ -114,6 +131,10 @@ def link_params(f: OverviewFilter, page: int = 1, *, default: OverviewFilter | N
         params["sort"] = [f.sort.value]
     if f.contact_id is not None:
         params["contact"] = [str(f.contact_id)]
+    if f.sent_by_user_id is not None:
+        params["sent_by"] = [str(f.sent_by_user_id)]
+    if f.standard_text_id is not None:
+        params["standard_text"] = [str(f.standard_text_id)]
     if page > 1:
         params["page"] = [str(page)]
     return params
@@ -213,6 +234,19 @@ def _contact(values: Sequence[str] | None, warnings: list[str]) -> tuple[bool, i
         warnings.append(f"“{value}” in the link is not a contact id, so the contact filter is ignored.")
         return True, None
     return True, contact_id
+
+
+def _id(values: Sequence[str] | None, what: str, which: str, warnings: list[str]) -> int | None:
+    """A user's or standard text's id (both columns are 32-bit); whether it exists, and sent any of
+    the reader's messages, the filter finds out."""
+    value = _last(values)
+    if value is None or not value.strip():
+        return None
+    row_id = _number(value.strip())
+    if row_id is None or not 0 < row_id < 2**31:
+        warnings.append(f"“{value}” in the link is not {what}, so the {which} filter is ignored.")
+        return None
+    return row_id
 
 
 def _page(values: Sequence[str] | None, warnings: list[str]) -> int:

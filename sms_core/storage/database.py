@@ -23,7 +23,13 @@ from sms_core.storage.text_search import CASEFOLD_FUNCTION, unicode_casefold
 # newest first" by walking the global sent-on index (it follows the table's order) and filtering
 # away every other unit: 65 ms at a million rows, against 10 ms through the unit's own index.
 # 1.1 is the usual value for SSD; a DBA can still set another in DATABASE_URL's ``options``.
-POSTGRES_SESSION_OPTIONS = "-c random_page_cost=1.1"
+# psycopg prepares a statement on the server after its fifth run, and PostgreSQL then switches
+# to a generic plan, made without the values: it cannot tell a common word in "text contains"
+# from a rare one (it guesses 0.5 % of the rows), and chose a bitmap scan and sort of every match
+# for the first page of "prescription" in one unit: 68 ms at a million rows instead of 7 ms,
+# from the eleventh run on (why a fresh bench run measured 72 ms).  The overview's right plan
+# depends on its values, so every statement is planned with them.
+POSTGRES_SESSION_OPTIONS = "-c random_page_cost=1.1 -c plan_cache_mode=force_custom_plan"
 
 
 def _describe(url) -> str:

@@ -106,6 +106,7 @@ class OrgUnit(Base):
     name: Mapped[str] = mapped_column(String(200))
     representative_name: Mapped[str | None] = mapped_column(String(200))
     sms_sender: Mapped[str | None] = mapped_column(String(40))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)  # deactivated, never deleted: messages keep it
 
 
 class User(Base):
@@ -131,7 +132,7 @@ class Contact(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
     email: Mapped[str | None] = mapped_column(String(200))
-    external_id: Mapped[str | None] = mapped_column(String(100), index=True, unique=True)  # the caller's id (HTTP API)
+    external_id: Mapped[str | None] = mapped_column(String(100), unique=True)  # what an import matches on
     phones: Mapped[list[ContactPhone]] = relationship(back_populates="contact", order_by="ContactPhone.id")
 
 
@@ -157,7 +158,7 @@ class SmsConsent(Base):
     source: Mapped[str] = mapped_column(String(200))
     withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     withdrawn_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    withdrawn_source: Mapped[str | None] = mapped_column(String(200))
+    withdrawn_source: Mapped[str | None] = mapped_column(String(200))  # e.g. "SMS reply" (migration 0008)
 
 
 class SmsMessage(Base):
@@ -168,6 +169,8 @@ class SmsMessage(Base):
         Index("ix_sms_messages_contact_sent", "contact_id", "sent_on"),
         Index("ix_sms_messages_sent", "sent_on", "id"),
         Index("ix_sms_messages_dispatch", "dispatch_state", "submitted_at"),
+        Index("ix_sms_messages_phone_sent", "phone", "sent_on"),  # the message a reply answers (0008)
+        Index("ix_sms_messages_sender_sent", "sent_by_user_id", "sent_on", "id"),
     )
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     text: Mapped[str] = mapped_column(Text)
@@ -181,6 +184,7 @@ class SmsMessage(Base):
     original_id: Mapped[int | None] = mapped_column(ForeignKey("sms_messages.id"), unique=True)
     segments: Mapped[int] = mapped_column(SmallInteger, default=1)
     sent_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    standard_text_id: Mapped[int | None] = mapped_column(ForeignKey("standard_texts.id"))  # made from it
     sent_by_api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"))  # storage/api_models.py
     reference: Mapped[str | None] = mapped_column(String(100))  # the API caller's own id for the message
     gateway: Mapped[str | None] = mapped_column(String(40))
@@ -191,6 +195,7 @@ class SmsMessage(Base):
     submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     dlr_token: Mapped[str | None] = mapped_column(String(64))  # per-message webhook secret
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+    anonymised_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # retention removed text, number, contact
 
 
 class StatusEvent(Base):

@@ -18,15 +18,6 @@ def load_actor(db: Database, username: str) -> Actor:
         return _actor(session, user)
 
 
-def load_actor_by_email(db: Database, email: str) -> Actor:
-    """For single sign-on: the OIDC provider tells us the e-mail address."""
-    with db.session() as session:
-        user = session.scalar(select(User).where(User.email == email, User.active.is_(True)))
-        if user is None:
-            raise NotFound(f"No user is registered with the e-mail address {email}. Contact support.")
-        return _actor(session, user)
-
-
 def _actor(session, user: User) -> Actor:
     granted = session.scalars(select(RolePermission.permission).where(RolePermission.role == user.role))
     permissions = frozenset(Permission(p) for p in granted if p in Permission._value2member_map_)

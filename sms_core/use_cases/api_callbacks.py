@@ -135,7 +135,7 @@ class CallbackLogEntry:
 
 def callback_log(db: Database, actor: Actor, api_key_id: int | None = None, limit: int = 200) -> list[CallbackLogEntry]:
     """The newest callbacks of the keys of the administrator's units, with their last error."""
-    actor.require(Permission.MANAGE_SETTINGS)
+    actor.require(Permission.MANAGE_USERS)
     query = (
         select(ApiCallback, ApiKey.name)
         .join(ApiKey, ApiKey.id == ApiCallback.api_key_id)

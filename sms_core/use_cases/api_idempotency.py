@@ -76,7 +76,7 @@ def _release(db: Database, actor: Actor, claim_id: int) -> None:
     """After a refusal nothing was recorded, and the key may be used again.  If the message was
     recorded and only the answer failed, the claim stays: a repeat takes it over and is answered
     with that message (send_sms finds it by the key derived from the claim)."""
-    recorded = f"api:{actor.api_key_id}:idem:{claim_id}"  # sending._scoped_key's form
+    recorded = f"api:{actor.api_key_id}:idem:{claim_id}"  # _send_keys.scoped_key's form
     with db.session() as session:
         if session.scalar(select(SmsMessage.id).where(SmsMessage.idempotency_key == recorded)) is None:
             session.execute(delete(ApiIdempotency).where(ApiIdempotency.id == claim_id))

@@ -53,7 +53,7 @@ class NewApiKey:
 def create_api_key(
     db: Database, actor: Actor, *, org_unit_id: int, name: str, callback_url: str | None = None
 ) -> NewApiKey:
-    actor.require(Permission.MANAGE_SETTINGS, org_unit_id)
+    actor.require(Permission.MANAGE_USERS, org_unit_id)
     name = " ".join((name or "").split())
     if not name:
         raise InvalidInput("Give the key a name that says which system uses it (for example: Booking system).", "name")
@@ -82,7 +82,7 @@ def create_api_key(
 
 def list_api_keys(db: Database, actor: Actor) -> list[ApiKeyView]:
     """The keys of the administrator's own units, newest first."""
-    actor.require(Permission.MANAGE_SETTINGS)
+    actor.require(Permission.MANAGE_USERS)
     with db.session() as session:
         keys = session.scalars(
             select(ApiKey).where(ApiKey.org_unit_id.in_(sorted(actor.org_unit_ids))).order_by(ApiKey.id.desc())
@@ -92,7 +92,7 @@ def list_api_keys(db: Database, actor: Actor) -> list[ApiKeyView]:
 
 def revoke_api_key(db: Database, actor: Actor, key_id: int) -> ApiKeyView:
     """From the next request on the key is refused (401); its messages and their history stay."""
-    actor.require(Permission.MANAGE_SETTINGS)
+    actor.require(Permission.MANAGE_USERS)
     with db.session() as session:
         key = get_by_id(session, ApiKey, key_id)
         if key is None or key.org_unit_id not in actor.org_unit_ids:

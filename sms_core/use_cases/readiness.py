@@ -22,6 +22,8 @@ def unit_refusal(session: Session, unit: OrgUnit, region: str) -> tuple[SmsStatu
     """The first of those checks that fails, as (status, detail); (None, None) when both pass."""
     if not read_settings(session).sending_enabled:
         return SmsStatus.SENDING_NOT_ALLOWED, None
+    if not unit.active:
+        return SmsStatus.INVALID_REPRESENTATIVE, "The org. unit is deactivated, so it cannot send SMS."
     if problem := sender_problem(unit.sms_sender, unit.representative_name, region):
         return SmsStatus.INVALID_REPRESENTATIVE, problem
     return None, None

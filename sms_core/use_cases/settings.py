@@ -18,12 +18,14 @@ from sms_core.domain.permissions import Actor, Permission
 from sms_core.domain.setting_definitions import (
     BY_KEY,
     DEFINITIONS,
+    ORGANISATION_TIME_ZONE,
     REQUIRE_CONSENT_FOR_UNKNOWN,
     SENDING_ENABLED,
     SettingDefinition,
 )
 from sms_core.domain.statuses import PENDING
 from sms_core.gateways.base import Gateway
+from sms_core.storage import rollups
 from sms_core.storage.database import Database
 from sms_core.storage.models import Setting, SettingChange, SmsMessage, StatusEvent, User, utcnow
 
@@ -44,6 +46,10 @@ class SmsSettings:
     @property
     def require_consent_for_unknown_numbers(self) -> bool:
         return bool(self.values[REQUIRE_CONSENT_FOR_UNKNOWN])
+
+    @property
+    def organisation_time_zone(self) -> str:
+        return str(self.values[ORGANISATION_TIME_ZONE])
 
 
 @dataclass(frozen=True)
@@ -121,6 +127,9 @@ def change_setting(db: Database, actor: Actor, key: str, value: object) -> objec
         else:
             row.value, row.updated_at, row.updated_by_user_id = new, now, actor.id
         session.add(SettingChange(key=key, old_value=old, new_value=new, changed_at=now, changed_by_user_id=actor.id))
+        if key == ORGANISATION_TIME_ZONE and definition.parse(old or "") != value:
+            # The roll-ups count local days: counted again with the setting, or not at all.
+            rollups.rebuild(session.connection(), str(value))
     return value
 
 

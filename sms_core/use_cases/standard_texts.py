@@ -55,6 +55,20 @@ def active_standard_texts(db: Database, actor: Actor, org_unit_id: int | None = 
         return _views(session, rows)
 
 
+def usable_standard_text(session: Session, text_id: int | None, unit_id: int) -> int | None:
+    """The standard text a message sent from ``unit_id`` was made from, if the sender could use it
+    (active, global or the unit's); otherwise none is recorded — it only attributes the message."""
+    if text_id is None:
+        return None
+    return session.scalar(
+        select(StandardText.id).where(
+            StandardText.id == text_id,
+            StandardText.active.is_(True),
+            or_(StandardText.org_unit_id.is_(None), StandardText.org_unit_id == unit_id),
+        )
+    )
+
+
 def list_standard_texts(db: Database, actor: Actor, *, include_inactive: bool = True) -> list[StandardTextView]:
     """For the Standard texts page: global texts and those of the administrator's units."""
     actor.require(Permission.MANAGE_STANDARD_TEXTS)

@@ -13,7 +13,7 @@ from sms_core.storage.database import Database
 def test_a_failing_page_shows_no_traceback_and_the_log_keeps_it(sqlite_url, tmp_path, page):
     seed_demo(Database(sqlite_url), messages=20)
     port = free_ports()[0]
-    env = environment(DATABASE_URL=sqlite_url, SMS_EMBEDDED_WORKER="false")
+    env = environment(DATABASE_URL=sqlite_url, SMS_EMBEDDED_WORKER="false", SMS_DEMO_MODE="true")
     app = SmsProcess(
         ["serve", "--port", str(port), "--address", "127.0.0.1"],
         env,

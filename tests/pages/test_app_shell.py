@@ -42,14 +42,17 @@ def open_page(at: AppTest, url_path: str) -> AppTest:
 
 
 def test_menu_follows_permissions(app_env):
-    assert menu(run_as("staff")) == ["SMS messages", "Contacts"]
-    assert menu(run_as("lead")) == ["SMS messages", "Contacts", "Delivery rates"]
+    assert menu(run_as("staff")) == ["SMS messages", "Replies", "Contacts"]
+    assert menu(run_as("lead")) == ["SMS messages", "Replies", "Contacts", "Delivery rates", "Alerts"]
     assert menu(run_as("admin")) == [
         "SMS messages",
+        "Replies",
         "Contacts",
         "Standard texts",
         "Delivery rates",
+        "Alerts",
         "SMS settings",
+        "Administration",
         "API keys",
         "HTTP API",
     ]

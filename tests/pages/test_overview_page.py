@@ -9,10 +9,11 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 from streamlit.testing.v1 import AppTest
 from test_app_shell import APP, open_page
 
+from pages._overview_table import counts
 from pages._shared import runtime
 from sms_core.domain.statuses import SmsStatus as S
 from sms_core.gateways.simulated import OutcomeMix, SimulatedGateway
@@ -24,7 +25,7 @@ from sms_core.read_models.overview import (
     export_csv,
     list_messages,
 )
-from sms_core.storage.models import Contact, RolePermission, SmsMessage
+from sms_core.storage.models import Contact, RolePermission, SmsMessage, StandardText
 from sms_core.use_cases.accounts import load_actor, unit_id_by_code
 from sms_core.use_cases.sending import send_sms
 
@@ -94,7 +95,19 @@ def test_opens_on_the_current_unit_newest_first(app_env):
     expected = list_messages(app_env, staff, f)
     assert list(frame["Text"]) == [r.text for r in expected] and set(frame["Org. unit"]) == {"Oslo Sentrum"}
     assert list(frame["Phone"]) == [r.phone_display for r in expected]
-    assert any(c.value == f"{count_messages(app_env, staff, f).label} messages match." for c in at.caption)
+    assert caption_after_counting(at, app_env, staff) == f"{count_messages(app_env, staff, f).label} messages match."
+
+
+def caption_after_counting(at: AppTest, db, actor) -> str:
+    """The count's caption once the count has arrived: at once when it came within the page's
+    budget; else "at least …, still counting" first and the exact figure on the table's next tick."""
+    [caption] = [c.value for c in at.caption if "match" in c.value]
+    if caption.startswith("at least"):
+        assert caption.endswith(" messages match – still counting the rest."), caption
+        shown_filter = at.session_state["overview"].shown.query[0]  # the page's own, time zone and all
+        assert counts().wait(db, actor, shown_filter) is not None
+        [caption] = [c.value for c in rerun(at).caption if "match" in c.value]
+    return caption
 
 
 def test_filters_narrow_the_rows(app_env):
@@ -115,6 +128,7 @@ def test_filters_narrow_the_rows(app_env):
 
 def test_the_url_restores_the_filters(app_env):
     add_message(app_env, "Failed in Bergen", S.SENDING_FAILED, unit="BGN", resent=False)
+    add_message(app_env, "Rejected in Bergen", S.REJECTED, unit="BGN", minutes_ago=2, resent=False)
     today = datetime.now(UTC).date()
     at = overview(
         status=["Sending failed", "Rejected"],
@@ -232,6 +246,13 @@ def test_export_holds_every_matching_row(app_env, exported_csv):
     assert len(rows) - 1 == count_messages(app_env, staff, f).value > 50  # more than one page
 
 
+def test_export_says_when_its_file_is_ready(app_env, exported_csv):
+    at = overview(unit="all", status="Received")
+    rows = exported_csv(at)  # what the click builds, on Streamlit's thread
+    at = rerun(at)  # the table's next tick
+    assert any(c.value.startswith(f"The CSV of {len(rows) - 1:,} messages is ready") for c in at.caption)
+
+
 def test_pages_are_read_from_the_database(app_env):
     at = overview(unit="all")
     at.pagination(key="ov_page").set_value(2)
@@ -264,11 +285,13 @@ def test_a_link_whose_last_day_is_before_its_first_filters_no_days(app_env):
 def test_an_idle_page_does_not_query_the_table_but_shows_changes(app_env, monkeypatch):
     monkeypatch.setattr(runtime(), "gateway", accepting())
     at = overview()
+    staff = load_actor(app_env, "staff")
+    caption_after_counting(at, app_env, staff)  # the count has arrived too: all is shown
     statements: list[str] = []
     event.listen(app_env.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
     rerun(at)
     assert not [s for s in statements if "FROM sms_messages" in s], statements
-    send_sms(app_env, load_actor(app_env, "staff"), text="Just sent", phone="+47 415 55 123", gateway=accepting())
+    send_sms(app_env, staff, text="Just sent", phone="+47 415 55 123", gateway=accepting())
     assert table(rerun(at))["Text"].iloc[0] == "Just sent"
 
 
@@ -340,3 +363,39 @@ def test_a_link_from_another_page_replaces_the_filters(app_env):
     assert at.text_input(key="text").value == "" and at.selectbox(key="ov_resent").value == "all"
     assert at.multiselect(key="status").value == ["Sending failed"] and at.selectbox(key="ov_unit").value == "all"
     assert set(table(at)["SMS status"]) == {"Sending failed"}
+
+
+def test_sent_by_is_a_filter_kept_in_the_url(app_env):
+    staff, lead = load_actor(app_env, "staff"), load_actor(app_env, "lead")
+    add_message(app_env, "Sent by the lead", S.RECEIVED, sent_by_user_id=lead.id)
+    add_message(app_env, "Sent by staff", S.RECEIVED, minutes_ago=0.5, sent_by_user_id=staff.id)
+    at = overview(sent_by=str(lead.id))
+    sent_by = at.selectbox(key="sent_by")
+    assert sent_by.value == lead.id and sent_by.format_func(lead.id) == "Liv Lead"
+    assert "Sent by the lead" in set(table(at)["Text"]) and "Sent by staff" not in set(table(at)["Text"])
+    sent_by.set_value(staff.id)
+    rerun(at)
+    assert at.query_params["sent_by"] == str(staff.id)  # the address bar says whose messages these are
+    assert table(at)["Text"].iloc[0] == "Sent by staff" and "Sent by the lead" not in set(table(at)["Text"])
+    at.selectbox(key="sent_by").set_value(None)
+    assert "sent_by" not in rerun(at).query_params  # Anyone: nothing to keep
+    assert {"Sent by staff", "Sent by the lead"} <= set(table(at)["Text"])
+
+
+def test_a_standard_text_in_the_link_lists_the_messages_made_from_it(app_env):
+    with app_env.session() as s:
+        chosen = s.scalar(select(StandardText).where(StandardText.title == "Call us back"))
+    add_message(app_env, "Made from it", S.RECEIVED, standard_text_id=chosen.id)
+    add_message(app_env, "Typed", S.RECEIVED, minutes_ago=0.5)
+    at = overview(standard_text=str(chosen.id))
+    assert at.selectbox(key="standard_text").format_func(chosen.id) == "Call us back"
+    made_from = list(table(at)["Text"])  # ours on top, then the demo's messages made from it
+    assert made_from[0] == "Made from it" and set(made_from[1:]) <= {chosen.body} and "Typed" not in made_from
+    at.selectbox(key="standard_text").set_value(None)
+    assert "standard_text" not in rerun(at).query_params and table(at)["Text"].iloc[0] == "Typed"
+
+
+def test_a_link_naming_someone_else_still_filters_by_them(app_env):
+    at = overview(sent_by="999")
+    assert at.selectbox(key="sent_by").format_func(999) == "User #999"
+    assert table(at).empty and not at.warning

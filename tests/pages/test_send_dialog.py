@@ -298,3 +298,20 @@ def test_a_user_who_may_not_send_is_told_so(app_env):
         s.query(RolePermission).filter_by(role="staff", permission="send_sms").delete()
     at = open_dialog()
     assert any("do not have permission to send and resend SMS" in e for e in texts(at.error))
+
+
+def test_a_message_made_from_a_standard_text_records_which_and_the_next_one_does_not(app_env):
+    at = open_dialog()
+    at.session_state[fields.STANDARD_TEXTS_KEY] = True
+    at.run()
+    next(b for b in at.button if b.label == "Call us back").click().run()
+    with app_env.session() as s:
+        chosen = s.scalar(select(StandardText).where(StandardText.title == "Call us back"))
+    at.session_state[TEXT] = chosen.body + " Ask for Kari."  # edited after it went in
+    type_number(at, phone_of(app_env, consent=True).number)
+    click_send(at)
+    at.session_state[TEXT] = "Typed from scratch"
+    click_send(at)
+    (made_from,) = messages_with(app_env, chosen.body + " Ask for Kari.")
+    (typed,) = messages_with(app_env, "Typed from scratch")
+    assert made_from.standard_text_id == chosen.id and typed.standard_text_id is None

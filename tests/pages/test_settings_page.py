@@ -19,7 +19,12 @@ def open_settings(username: str = "admin"):
 def test_the_settings_page_renders_for_administrators(app_env):
     at = open_settings()
     assert at.title[0].value == "SMS settings"
-    assert [t.label for t in at.toggle] == ["SMS sending", "Require consent for unknown numbers"]
+    assert [t.label for t in at.toggle] == [
+        "SMS sending",
+        "Require consent for unknown numbers",
+        "Opt-in by SMS reply",
+        "Confirm an opt-out by SMS",
+    ]
     assert at.toggle(key=f"setting_{SENDING_ENABLED}").value is True
     assert [m.label for m in at.metric] == [
         "Configured gateway",

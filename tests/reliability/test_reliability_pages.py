@@ -45,6 +45,7 @@ PAGES = {  # url path: (title, permission), as in app.py
     "sms-standard-texts": ("Standard texts", Permission.MANAGE_STANDARD_TEXTS),
     "sms-delivery-rates": ("Delivery rates", Permission.VIEW_DELIVERY_REPORTS),
     "sms-settings": ("SMS settings", Permission.MANAGE_SETTINGS),
+    "sms-administration": ("Administration", Permission.MANAGE_USERS),
 }
 USERS = ("admin", "lead", "staff", "kari")
 
@@ -478,7 +479,11 @@ def test_stored_text_is_shown_as_written_on_every_page(nasty_contact, reliabilit
 
     at = open_app("admin", "sms-contacts", state={"contacts_query": "Name", "contacts_selected": int(contact)})
     record_shown(at, "contacts", seen, counts)
-    for url_path, where in (("sms-delivery-rates", "delivery rates"), ("sms-settings", "settings")):
+    for url_path, where in (
+        ("sms-delivery-rates", "delivery rates"),
+        ("sms-settings", "settings"),
+        ("sms-administration", "administration"),
+    ):
         record_shown(open_app("admin", url_path), where, seen, counts)
 
     expected = {
@@ -509,6 +514,9 @@ def test_stored_text_is_shown_as_written_on_every_page(nasty_contact, reliabilit
         ("user name", "contacts", "Markdown"),
         ("user name", "settings", "Caption"),
         ("user name", "standard texts", "Dataframe"),
+        ("user name", "administration", "Dataframe"),
+        ("org. unit name", "administration", "Dataframe"),
+        ("contact name", "contacts", "TextInput"),
     }
     assert expected <= seen, f"not drawn where expected: {sorted(expected - seen)}"
     reliability.record(AREA, cases=len(seen), stored_texts=len(STORED), strings_checked=counts["strings"])

@@ -12,7 +12,8 @@ one computed here from the rows themselves.
 
 import random
 from collections import Counter
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import delete, select, update
@@ -23,7 +24,8 @@ from sms_core.read_models.delivery_rates import FAILURES_AND_REFUSALS, LONG_ERRO
 from sms_core.storage.models import OrgUnit, SmsMessage, User, UserOrgUnit
 from sms_core.use_cases.accounts import load_actor
 
-NOW = datetime(2024, 3, 15, 20, 0, tzinfo=UTC)
+ZONE = "Europe/Oslo"  # the organisation's time zone by default: its midnights are the edges
+NOW = datetime(2024, 3, 15, 20, 0, tzinfo=ZoneInfo(ZONE))
 PERIOD = Period(date(2024, 3, 9), date(2024, 3, 15))
 ERRORS = [
     None,
@@ -39,11 +41,11 @@ ERRORS = [
 
 def random_moment(rng: random.Random) -> datetime:
     """Anywhere from before the previous period to after this one, often exactly on an edge."""
-    edges = [datetime(2024, 3, day, tzinfo=UTC) for day in (2, 9, 16)]
+    edges = [datetime(2024, 3, day, tzinfo=ZoneInfo(ZONE)) for day in (2, 9, 16)]
     edges += [edge - timedelta(microseconds=1) for edge in edges] + [NOW - timedelta(seconds=30)]
     if rng.random() < 0.2:
         return rng.choice(edges)
-    return datetime(2024, 3, 1, tzinfo=UTC) + timedelta(seconds=rng.uniform(0, 16 * 86400))
+    return datetime(2024, 3, 1, tzinfo=ZoneInfo(ZONE)) + timedelta(seconds=rng.uniform(0, 16 * 86400))
 
 
 @pytest.fixture
@@ -116,8 +118,8 @@ def raw_figures(db, units: list[int], period: Period) -> dict:
             )
         ).all()
     resent = {row.original_id for row in rows if row.original_id}
-    start, end = period.bounds()
-    before, _ = period.previous.bounds()
+    start, end = period.bounds(ZONE)
+    before, _ = period.previous.bounds(ZONE)
     mine = [r for r in rows if r.org_unit_id in units]
     current = [r for r in mine if start <= r.sent_on < end]
     settled = NOW - timedelta(seconds=get_config().status_check_timeout)

@@ -30,7 +30,10 @@ def test_refusals_are_one_line(demo_base_db, database_url):
     cases = [
         (("create", "--unit", "NOPE", "--name", "X"), "no org. unit with the code"),
         (("create", "--unit", "OSL", "--name", "X", "--callback-url", "ftp://x"), "http:// or https://"),
-        (("create", "--unit", "OSL", "--name", "X", "--user", "staff"), "permission to manage SMS settings"),
+        (
+            ("create", "--unit", "OSL", "--name", "X", "--user", "staff"),
+            "permission to manage users, org units and contacts",
+        ),
         (("revoke", "999"), "no API key with id 999"),
     ]
     for args, words in cases:

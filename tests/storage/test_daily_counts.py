@@ -1,6 +1,7 @@
 """The daily roll-up the delivery rates read must always equal the messages themselves."""
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select, update
 from support import accepting, refusing
@@ -12,14 +13,15 @@ from sms_core.use_cases.message_lifecycle import apply_delivery_report
 from sms_core.use_cases.sending import resend_sms, send_sms
 
 
-def raw_counts(db) -> dict:
+def raw_counts(db, zone: str = "Europe/Oslo") -> dict:
+    """Messages and segments per local day (of ``zone``), unit and status, counted in Python."""
     with db.session() as s:
         rows = s.execute(
             select(SmsMessage.sent_on, SmsMessage.org_unit_id, SmsMessage.status, SmsMessage.segments)
         ).all()
     counts: dict = {}
     for sent_on, unit, status, segments in rows:
-        key = (sent_on.date(), unit, status)
+        key = (sent_on.astimezone(ZoneInfo(zone)).date(), unit, status)
         messages, total = counts.get(key, (0, 0))
         counts[key] = (messages + 1, total + segments)
     return counts

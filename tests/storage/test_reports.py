@@ -1,11 +1,12 @@
 """Delivery-rate figures on SQLite and PostgreSQL against hand-counted messages.
 
 The messages below are few on purpose, so every expected figure can be checked by counting the
-lines of ``CURRENT`` and ``PREVIOUS`` by hand.  The report period is 9–15 March 2024 (UTC days);
-the previous period is 2–8 March.
+lines of ``CURRENT`` and ``PREVIOUS`` by hand.  The report period is 9–15 March 2024, days of the
+organisation's time zone (the default, Europe/Oslo: UTC+1 in March); the previous period is 2–8 March.
 """
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -15,12 +16,15 @@ from sms_core.read_models.delivery_rates import DeliveryReport, Period, delivery
 from sms_core.storage.models import OrgUnit, SmsMessage, User, UserOrgUnit
 from sms_core.use_cases.accounts import load_actor
 
-NOW = datetime(2024, 3, 15, 20, 0, tzinfo=UTC)
+OSLO = ZoneInfo("Europe/Oslo")
 PERIOD = Period(date(2024, 3, 9), date(2024, 3, 15))
 
 
 def at(day: int, hour: int = 10, minute: int = 0, second: int = 0) -> datetime:
-    return datetime(2024, 3, day, hour, minute, second, tzinfo=UTC)
+    return datetime(2024, 3, day, hour, minute, second, tzinfo=OSLO)
+
+
+NOW = at(15, 20)
 
 
 # (unit, sent on, status, segments, gateway error)
@@ -140,7 +144,7 @@ def test_headline_figures_and_the_previous_period(db, world):
     }
 
 
-def test_daily_buckets_are_utc_days(db, world):
+def test_daily_buckets_are_the_organisations_days(db, world):
     report = report_for(db, "lead")
     day15 = {r.status: r.count for r in report.daily if r.day == date(2024, 3, 15)}
     assert day15 == {S.RECEIVED: 3, S.SENDING_FAILED: 1, S.CONSENT_NOT_REGISTERED: 1, S.ACCEPTED: 1}
@@ -207,8 +211,10 @@ def test_periods():
     week = Period.preset("7 days", today)
     assert week == PERIOD and week.days == 7
     assert week.previous == Period(date(2024, 3, 2), date(2024, 3, 8))
-    start, end = week.bounds()
+    start, end = week.bounds("Europe/Oslo")
     assert start == at(9, 0) and end == at(16, 0) and end - start == timedelta(days=7)
+    spring = Period(date(2024, 3, 31), date(2024, 3, 31)).bounds("Europe/Oslo")  # clocks go forward
+    assert spring[1] - spring[0] == timedelta(hours=23) and spring[0].hour == 23
     assert Period.preset("90 days", today).previous.days == 90
     with pytest.raises(InvalidInput, match="before its first day"):
         Period(date(2024, 3, 15), date(2024, 3, 14))

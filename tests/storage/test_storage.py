@@ -11,6 +11,7 @@ from sms_core.domain.errors import NotFound, PermissionDenied
 from sms_core.domain.permissions import Permission
 from sms_core.domain.senders import sender_problem
 from sms_core.domain.statuses import SmsStatus
+from sms_core.storage.database import Database
 from sms_core.storage.migrate import migrate
 from sms_core.storage.models import (
     Contact,
@@ -39,11 +40,13 @@ def test_migrations_create_the_schema_and_are_repeatable(db):
         "standard_texts",
         "settings",
         "setting_changes",
+        "retention_progress",
+        "retention_runs",
     } <= tables
     indexes = {ix["name"] for ix in inspect(db.engine).get_indexes("sms_messages")}
     assert {"ix_sms_messages_unit_sent", "ix_sms_messages_unit_status_sent"} <= indexes
     if db.is_postgres:
-        assert {"ix_sms_messages_text_trgm", "ix_sms_messages_unit_phone_trgm"} <= indexes
+        assert {"ix_sms_messages_unit_text_trgm", "ix_sms_messages_unit_phone_trgm"} <= indexes
 
 
 def test_phone_contains_is_answered_by_the_unit_phone_index_on_postgres(pg_db):
@@ -62,6 +65,44 @@ def test_phone_contains_is_answered_by_the_unit_phone_index_on_postgres(pg_db):
         conn.exec_driver_sql("SET enable_indexscan = off")  # tiny tables: make the planner show its index choice
         plan = "\n".join(row[0] for row in conn.exec_driver_sql(f"EXPLAIN {compiled}"))
     assert "Index Scan on ix_sms_messages_unit_phone_trgm" in plan, plan
+
+
+def test_text_contains_is_answered_by_the_unit_text_index_on_postgres(pg_db):
+    """Migration 0011 replaced the text-only trigram index with one over (unit, text): "text
+    contains" must still find an index, and in the same scan as the unit."""
+    from sms_core.read_models.overview import OverviewFilter, count_statement
+
+    seed_demo(pg_db, messages=2000)
+    statement = count_statement(load_actor(pg_db, "staff"), OverviewFilter(text="prescription"))
+    compiled = str(statement.compile(pg_db.engine, compile_kwargs={"literal_binds": True}))
+    with pg_db.engine.connect() as conn:
+        conn.exec_driver_sql("ANALYZE sms_messages")
+        conn.exec_driver_sql("SET enable_seqscan = off")
+        conn.exec_driver_sql("SET enable_indexscan = off")
+        plan = "\n".join(row[0] for row in conn.exec_driver_sql(f"EXPLAIN {compiled}"))
+    assert "Index Scan on ix_sms_messages_unit_text_trgm" in plan and "BitmapAnd" not in plan, plan
+
+
+def test_overview_statements_are_never_given_a_generic_plan_on_postgres(postgres_url):
+    """psycopg prepares a statement run five times, and PostgreSQL would then plan it once for
+    any values — the wrong plan for a common word (68 ms instead of 7 at a million rows).  After
+    a dozen runs of the same page on one connection, every plan was still made with the values."""
+    from sms_core.read_models.overview import OverviewFilter, list_messages
+
+    db = Database(postgres_url, pool_size=1, max_overflow=0)
+    try:
+        seed_demo(db, messages=300)
+        staff = load_actor(db, "staff")
+        one_unit = OverviewFilter(text="prescription", org_unit_ids={staff.current_org_unit_id})
+        for _ in range(12):
+            list_messages(db, staff, one_unit)
+        with db.engine.connect() as conn:
+            plans = conn.exec_driver_sql(
+                "SELECT sum(generic_plans), sum(custom_plans) FROM pg_prepared_statements"
+            ).one()
+    finally:
+        db.dispose()
+    assert plans[0] == 0 and plans[1] >= 5, plans  # prepared (psycopg did its part), never generic
 
 
 def test_seed_demo_is_realistic_and_idempotent(db):

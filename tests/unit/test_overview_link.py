@@ -55,6 +55,10 @@ READ = [
     ({"sort": "SENT_ON_ASC"}, with_(sort=Sort.SENT_ON_ASC), 1),
     ({"contact": "42"}, with_(contact_id=42), 1),
     ({"contact": str(10**40)}, with_(contact_id=10**40), 1),  # a number: whether it exists is the database's to say
+    ({"sent_by": "7"}, with_(sent_by_user_id=7), 1),
+    ({"sent_by": ["7", " 8 "]}, with_(sent_by_user_id=8), 1),
+    ({"sent_by": ""}, with_(), 1),  # the filter cleared
+    ({"standard_text": "3"}, with_(standard_text_id=3), 1),
     ({"page": "3"}, with_(), 3),
     ({"page": ["9", "2"]}, with_(), 2),
 ]
@@ -132,6 +136,15 @@ IGNORED = [
     ("contact", ["-1"], "“-1” in the link is not a contact id, so the contact filter is ignored.", with_()),
     ("contact", ["0"], "“0” in the link is not a contact id", with_()),
     ("contact", ["1.0"], "“1.0” in the link is not a contact id", with_()),
+    ("sent_by", ["kari"], "“kari” in the link is not a user id, so the Sent by filter is ignored.", with_()),
+    ("sent_by", ["0"], "“0” in the link is not a user id", with_()),
+    ("sent_by", [str(2**31)], f"“{2**31}” in the link is not a user id", with_()),  # no users.id holds it
+    (
+        "standard_text",
+        ["-2"],
+        "“-2” in the link is not a standard text, so the standard text filter is ignored.",
+        with_(),
+    ),
     ("page", ["0"], "“0” in the link is not a page number, so the first page is shown.", with_()),
     ("page", ["two"], "“two” in the link is not a page number", with_()),
 ]
@@ -207,6 +220,8 @@ WRITE = [
             "page": ["4"],
         },
     ),
+    (with_(sent_by_user_id=7, statuses={S.RECEIVED}), 1, {"status": ["Received"], "unit": ["5"], "sent_by": ["7"]}),
+    (with_(standard_text_id=2), 1, {"unit": ["5"], "standard_text": ["2"]}),
 ]
 
 

@@ -3,6 +3,7 @@
 from alembic import context
 
 from sms_core.config import load_config
+from sms_core.storage import alert_models, audit_models, reply_models, retention_models, rollup_models  # noqa: F401  (their tables belong to the metadata)
 from sms_core.storage.database import Database
 from sms_core.storage.models import Base
 

@@ -3,10 +3,8 @@ what a message and a contact need for it.
 
 - A message records the key that sent it (``sent_by_api_key_id``, beside ``sent_by_user_id``) and
   the caller's own id for it (``reference``), which the API lists messages by.
-- A contact may carry the caller's id (``external_id``, unique), so the organisation's systems can
-  create and update contacts by their own ids; a withdrawal of consent records its source too.
-  Both columns were built in parallel by the administration (0007) and incoming-SMS (0008)
-  revisions as well, so they are added here only when missing, and left to those on downgrade.
+- A contact is found by the caller's id through ``contacts.external_id`` (0007), and a withdrawal
+  of consent records its source in ``sms_consents.withdrawn_source`` (0008): nothing to add here.
 - ``api_idempotency_keys`` is unique per key and Idempotency-Key: concurrent repeats meet at that
   constraint, and only the first creates a message.
 - ``api_callbacks`` is an outbox: written in the transaction that changes a status, delivered by
@@ -16,7 +14,7 @@ The new columns are added without rebuilding ``sms_messages`` (SQLite's ALTER TA
 which keeps the daily roll-up's triggers of 0003 in place.
 
 Revision ID: 0012
-Revises: 0006
+Revises: 0011
 Create Date: 2026-12-01
 """
 
@@ -24,11 +22,10 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0012"
-down_revision = "0006"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
-TAKEN = ("contacts", "sms_consents")  # tables whose new column another revision may have added
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 Utc = sa.DateTime()
 
@@ -85,12 +82,6 @@ def upgrade() -> None:
     else:
         op.add_column("sms_messages", sa.Column("sent_by_api_key_id", sa.Integer(), sa.ForeignKey("api_keys.id")))
     op.add_column("sms_messages", sa.Column("reference", sa.String(100)))
-    columns = {table: {c["name"] for c in sa.inspect(op.get_bind()).get_columns(table)} for table in TAKEN}
-    if "external_id" not in columns["contacts"]:
-        op.add_column("contacts", sa.Column("external_id", sa.String(100)))
-        op.create_index("ix_contacts_external_id", "contacts", ["external_id"], unique=True)
-    if "withdrawn_source" not in columns["sms_consents"]:
-        op.add_column("sms_consents", sa.Column("withdrawn_source", sa.String(200)))
     # GET /api/v1/sms?reference=…: the few messages with a reference, by unit.
     only_referenced = sa.text("reference IS NOT NULL")
     op.create_index(

@@ -1,0 +1,59 @@
+"""The roll-ups' own tables beside the daily counts: time to delivery, the breakdowns, and the time
+zone's offsets.
+
+Kept out of models.py so that stays readable whole; the migrations' environment imports this
+module too, so Alembic's metadata has every table.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Date, DateTime, Integer, SmallInteger
+from sqlalchemy.dialects.sqlite import DATETIME as SQLITE_DATETIME
+from sqlalchemy.orm import Mapped, mapped_column
+
+from sms_core.storage.models import Base
+
+# Whole seconds in SQLite's text, so "starts_at <= sent_on" compares as times whatever follows the
+# seconds in the message's text (the bulk path writes no fraction, the ORM writes six digits).
+OffsetStart = DateTime().with_variant(
+    SQLITE_DATETIME(storage_format="%(year)04d-%(month)02d-%(day)02d %(hour)02d:%(minute)02d:%(second)02d"),
+    "sqlite",
+)
+
+
+class DeliveryTime(Base):
+    """Messages received per local day of Sent on, org unit and time-to-delivery bucket
+    (domain/delivery_times.py); kept by a trigger on the status history (migration 0010)."""
+
+    __tablename__ = "sms_delivery_times"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    org_unit_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bucket: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    messages: Mapped[int] = mapped_column(BigInteger)
+
+
+class DailyBreakdown(Base):
+    """Messages per local day, org unit, sender or standard text (``dimension``; ``key`` 0: none)
+    and status; kept by triggers (storage/rollup_breakdowns.py, migration 0010)."""
+
+    __tablename__ = "sms_daily_breakdowns"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    org_unit_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dimension: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    status: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    messages: Mapped[int] = mapped_column(BigInteger)
+
+
+class ZoneOffset(Base):
+    """The organisation's time zone as offsets from UTC, each from ``starts_at`` (naive UTC) on.
+
+    The triggers read the local day from this table on both databases (SQLite knows no time zones),
+    and a database copied with its data keeps counting in the zone its roll-ups were built for.
+    """
+
+    __tablename__ = "sms_zone_offsets"
+    starts_at: Mapped[datetime] = mapped_column(OffsetStart, primary_key=True)
+    minutes: Mapped[int] = mapped_column(Integer)

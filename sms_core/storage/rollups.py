@@ -1,0 +1,227 @@
+"""The roll-ups count days as the organisation lives them, and keep time to delivery.
+
+Trigger-kept tables answer the delivery-rates page: the daily counts (migration 0003), the
+time-to-delivery histogram (``sms_delivery_times``) and the breakdowns by sender and standard text
+(``rollup_breakdowns``).  All key a message by the *local* day of its
+Sent on in the organisation's time zone (the setting), read from ``sms_zone_offsets`` — the zone's
+offsets from UTC with the instant each begins — by the same SQL on both databases, because SQLite
+has no time zones of its own.
+
+Changing the time zone rebuilds the roll-ups from the messages and their history, in the
+transaction that stores the setting (``rebuild``): at ten million messages that takes a minute or
+so, during which other writers wait for the roll-ups' locks; the page is exact again once it commits.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, text
+
+from sms_core.domain.delivery_times import bucket_sql
+from sms_core.domain.setting_definitions import BY_KEY, ORGANISATION_TIME_ZONE
+from sms_core.domain.statuses import SmsStatus
+from sms_core.storage import rollup_breakdowns
+
+FIRST_YEAR, LAST_YEAR = 1970, 2100  # the offsets table's span; the first offset also holds before it
+RECEIVED = int(SmsStatus.RECEIVED)
+
+
+@cache  # about half a second a zone: once a process
+def zone_offsets(zone: str) -> tuple[tuple[datetime, int], ...]:
+    """(naive UTC start, minutes east of UTC) for each change of the zone's offset, to the second."""
+    tz = ZoneInfo(zone)
+
+    def offset(at: datetime) -> int:
+        return int(at.astimezone(tz).utcoffset().total_seconds() // 60)
+
+    at = datetime(FIRST_YEAR, 1, 1, tzinfo=UTC)
+    rows = [(datetime(1, 1, 1), offset(at))]
+    end = datetime(LAST_YEAR + 1, 1, 1, tzinfo=UTC)
+    while at < end:
+        step = at + timedelta(days=1)
+        if offset(step) != offset(at):
+            low, high = at, step  # offset(low) is the old one, offset(high) the new one
+            while high - low > timedelta(seconds=1):
+                middle = low + (high - low) / 2
+                low, high = (middle, high) if offset(middle) == offset(low) else (low, middle)
+            rows.append((high.replace(tzinfo=None, microsecond=0), offset(high)))
+        at = step
+    return tuple(rows)
+
+
+def local_day_sql(column: str, dialect: str) -> str:
+    """The local day of a naive-UTC time column, as SQL.  PostgreSQL wraps it in a function
+    (``sms_local_day``, made by ``install``) so the triggers and the backfill read alike."""
+    if dialect == "postgresql":
+        return f"sms_local_day({column})"
+    offset = f"(SELECT minutes FROM sms_zone_offsets WHERE starts_at <= {column} ORDER BY starts_at DESC LIMIT 1)"
+    # Whole seconds first: with a modifier SQLite rounds to milliseconds, so 23:59:59.9999995
+    # would land on the next day.
+    return f"date(substr({column}, 1, 19), {offset} || ' minutes')"
+
+
+def _seconds_to_delivery(dialect: str) -> str:
+    if dialect == "postgresql":
+        return "extract(epoch FROM e.at - m.sent_on)"
+    return "round((julianday(e.at) - julianday(m.sent_on)) * 86400.0, 3)"  # julianday keeps milliseconds
+
+
+POSTGRES_LOCAL_DAY = """
+CREATE OR REPLACE FUNCTION sms_local_day(t timestamp) RETURNS date AS $$
+    SELECT (t + make_interval(mins => (
+        SELECT minutes FROM sms_zone_offsets WHERE starts_at <= t ORDER BY starts_at DESC LIMIT 1)))::date
+$$ LANGUAGE sql STABLE
+"""
+POSTGRES_DAILY_COUNTS = """
+CREATE OR REPLACE FUNCTION sms_daily_counts_keep() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        INSERT INTO sms_daily_counts AS d (day, org_unit_id, status, messages, segments)
+        VALUES (sms_local_day(OLD.sent_on), OLD.org_unit_id, OLD.status, -1, -OLD.segments)
+        ON CONFLICT (day, org_unit_id, status)
+        DO UPDATE SET messages = d.messages - 1, segments = d.segments - OLD.segments;
+    END IF;
+    IF TG_OP IN ('UPDATE', 'INSERT') THEN
+        INSERT INTO sms_daily_counts AS d (day, org_unit_id, status, messages, segments)
+        VALUES (sms_local_day(NEW.sent_on), NEW.org_unit_id, NEW.status, 1, NEW.segments)
+        ON CONFLICT (day, org_unit_id, status)
+        DO UPDATE SET messages = d.messages + 1, segments = d.segments + NEW.segments;
+    END IF;
+    RETURN NULL;
+END $$ LANGUAGE plpgsql
+"""
+
+
+def _delivery_times_insert(dialect: str, event: str, since: str = "") -> str:
+    """Count the Received events chosen by ``event`` (a FROM-clause source aliased ``e``)."""
+    day = local_day_sql("m.sent_on", dialect)
+    bucket = bucket_sql(_seconds_to_delivery(dialect))
+    target = "sms_delivery_times AS d" if dialect == "postgresql" else "sms_delivery_times"
+    prefix = "d." if dialect == "postgresql" else ""
+    return f"""INSERT INTO {target} (day, org_unit_id, bucket, messages)
+        SELECT {day}, m.org_unit_id, {bucket}, count(*) FROM {event}
+          JOIN sms_messages m ON m.id = e.message_id
+         WHERE e.status = {RECEIVED} {since} GROUP BY 1, 2, 3
+        ON CONFLICT (day, org_unit_id, bucket) DO UPDATE SET messages = {prefix}messages + excluded.messages"""
+
+
+NEW_EVENT = "(SELECT NEW.message_id AS message_id, NEW.status AS status, NEW.at AS at) e"
+
+
+def _postgres_delivery_times() -> str:
+    insert = _delivery_times_insert("postgresql", NEW_EVENT)
+    return f"""
+CREATE OR REPLACE FUNCTION sms_delivery_times_keep() RETURNS trigger AS $$
+BEGIN
+    {insert};
+    RETURN NULL;
+END $$ LANGUAGE plpgsql
+"""
+
+
+def _sqlite_daily_counts() -> list[str]:
+    add = """INSERT INTO sms_daily_counts (day, org_unit_id, status, messages, segments)
+        VALUES ({day}, {r}.org_unit_id, {r}.status, {sign}1, {sign}{r}.segments)
+        ON CONFLICT (day, org_unit_id, status)
+        DO UPDATE SET messages = messages {sign}+ 1, segments = segments {sign}+ {r}.segments;"""
+
+    def of(r: str, sign: str) -> str:
+        return add.format(day=local_day_sql(f"{r}.sent_on", "sqlite"), r=r, sign=sign)
+
+    return [
+        f"CREATE TRIGGER sms_daily_counts_insert AFTER INSERT ON sms_messages BEGIN {of('NEW', '')} END",
+        f"CREATE TRIGGER sms_daily_counts_delete AFTER DELETE ON sms_messages BEGIN {of('OLD', '-')} END",
+        f"""CREATE TRIGGER sms_daily_counts_update AFTER UPDATE OF status, sent_on, org_unit_id, segments
+            ON sms_messages
+            WHEN OLD.status IS NOT NEW.status OR OLD.sent_on IS NOT NEW.sent_on
+                 OR OLD.org_unit_id IS NOT NEW.org_unit_id OR OLD.segments IS NOT NEW.segments
+            BEGIN {of("OLD", "-")} {of("NEW", "")} END""",
+    ]
+
+
+def install(conn: Connection) -> None:
+    """(Re)create the triggers that keep the roll-ups; the tables must exist."""
+    _install_own(conn)
+    rollup_breakdowns.install(conn, local_day_sql)
+
+
+def _install_own(conn: Connection) -> None:
+    if conn.dialect.name == "postgresql":
+        for statement in (POSTGRES_LOCAL_DAY, POSTGRES_DAILY_COUNTS, _postgres_delivery_times()):
+            conn.exec_driver_sql(statement)
+        conn.exec_driver_sql("DROP TRIGGER IF EXISTS sms_delivery_times_insert ON sms_status_events")
+        conn.exec_driver_sql(
+            f"""CREATE TRIGGER sms_delivery_times_insert AFTER INSERT ON sms_status_events
+                FOR EACH ROW WHEN (NEW.status = {RECEIVED}) EXECUTE FUNCTION sms_delivery_times_keep()"""
+        )
+        return
+    for name in ("insert", "delete", "update"):
+        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS sms_daily_counts_{name}")
+    for statement in _sqlite_daily_counts():
+        conn.exec_driver_sql(statement)
+    conn.exec_driver_sql("DROP TRIGGER IF EXISTS sms_delivery_times_insert")
+    insert = _delivery_times_insert("sqlite", NEW_EVENT)
+    conn.exec_driver_sql(
+        f"""CREATE TRIGGER sms_delivery_times_insert AFTER INSERT ON sms_status_events
+            WHEN NEW.status = {RECEIVED} BEGIN {insert}; END"""
+    )
+
+
+def uninstall(conn: Connection) -> None:
+    """Drop what ``install`` made, but the daily counts' triggers: the caller recreates 0003's."""
+    rollup_breakdowns.uninstall(conn)
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("DROP TRIGGER IF EXISTS sms_delivery_times_insert ON sms_status_events")
+        conn.exec_driver_sql("DROP FUNCTION IF EXISTS sms_delivery_times_keep()")
+    else:
+        conn.exec_driver_sql("DROP TRIGGER IF EXISTS sms_delivery_times_insert")
+
+
+def organisation_zone(conn: Connection) -> str:
+    """The time zone the roll-ups count days in: the setting, or its default."""
+    definition = BY_KEY[ORGANISATION_TIME_ZONE]
+    stored = conn.execute(text("SELECT value FROM settings WHERE key = :key"), {"key": definition.key}).scalar()
+    return str(definition.default if stored is None else definition.parse(stored))
+
+
+def rebuild(conn: Connection, zone: str) -> None:
+    """Count the roll-ups again from the messages and their history, days in ``zone``."""
+    dialect = conn.dialect.name
+    conn.exec_driver_sql("DELETE FROM sms_zone_offsets")
+    conn.execute(
+        text("INSERT INTO sms_zone_offsets (starts_at, minutes) VALUES (:starts_at, :minutes)"),
+        [{"starts_at": _offset_start(at, dialect), "minutes": m} for at, m in zone_offsets(zone)],
+    )
+    conn.exec_driver_sql("DELETE FROM sms_daily_counts")
+    conn.exec_driver_sql("DELETE FROM sms_delivery_times")
+    conn.exec_driver_sql("DELETE FROM sms_daily_breakdowns")
+    add_messages(conn, 0)
+
+
+def add_messages(conn: Connection, first_id: int) -> None:
+    """Add the messages from ``first_id`` on, and their history, to the roll-ups (for a bulk load
+    that wrote them with the triggers off)."""
+    dialect = conn.dialect.name
+    prefix = "d." if dialect == "postgresql" else ""
+    target = "sms_daily_counts AS d" if dialect == "postgresql" else "sms_daily_counts"
+    conn.execute(
+        text(
+            f"""INSERT INTO {target} (day, org_unit_id, status, messages, segments)
+            SELECT {local_day_sql("sent_on", dialect)}, org_unit_id, status, count(*), sum(segments)
+              FROM sms_messages WHERE id >= :first GROUP BY 1, 2, 3
+            ON CONFLICT (day, org_unit_id, status) DO UPDATE SET messages = {prefix}messages + excluded.messages,
+                segments = {prefix}segments + excluded.segments"""
+        ),
+        {"first": first_id},
+    )
+    conn.execute(
+        text(_delivery_times_insert(dialect, "sms_status_events e", "AND m.id >= :first")), {"first": first_id}
+    )
+    rollup_breakdowns.add_messages(conn, first_id, local_day_sql)
+
+
+def _offset_start(at: datetime, dialect: str) -> datetime | str:
+    return at if dialect == "postgresql" else at.isoformat(sep=" ")
