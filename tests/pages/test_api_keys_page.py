@@ -1,9 +1,12 @@
 """The API keys page and the HTTP API reference with AppTest: an administrator creates a key and
 sees its secret once, revokes it, and reads the callbacks' delivery log; others are refused."""
 
+from sqlalchemy import func, select, update
 from test_app_shell import open_page, run_as
-from test_overview_page import overview, select_row
+from test_overview_page import overview, rerun, select_row
 
+from sms_core.storage.api_models import ApiKey
+from sms_core.storage.models import User
 from sms_core.use_cases.accounts import load_actor, unit_id_by_code
 from sms_core.use_cases.api_keys import create_api_key, key_actor
 from sms_core.use_cases.sending import send_sms
@@ -38,6 +41,18 @@ def test_a_refused_name_keeps_what_was_typed(app_env):
     at.button[0].click().run()
     assert "must be an http" in at.error[0].value and "URL" in at.error[0].value
     assert at.text_input(key="api_key_callback").value == "ftp://nowhere"
+
+
+def test_an_administrator_deactivated_with_the_page_open_creates_no_key(app_env):
+    at = open_keys()
+    with app_env.session() as s:
+        s.execute(update(User).where(User.username == "admin").values(active=False))
+    at.text_input(key="api_key_name").input("Booking system")
+    at.button[0].click()
+    rerun(at)
+    assert any("deactivated" in e.value for e in at.error)
+    with app_env.session() as s:
+        assert s.scalar(select(func.count()).select_from(ApiKey)) == 0
 
 
 def test_revoking_a_key_refuses_it_and_the_delivery_log_shows_callbacks(app_env):
