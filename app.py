@@ -93,6 +93,22 @@ PAGES = [
         Permission.MANAGE_USERS,
         "Administration",
     ),
+    MenuPage(
+        "pages/api_keys.py",
+        "API keys",
+        ":material/key:",
+        "sms-api-keys",
+        Permission.MANAGE_USERS,
+        "Administration",
+    ),
+    MenuPage(
+        "pages/api_reference.py",
+        "HTTP API",
+        ":material/api:",
+        "sms-http-api",
+        Permission.MANAGE_SETTINGS,
+        "Administration",
+    ),
 ]
 
 

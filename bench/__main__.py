@@ -6,8 +6,8 @@ Environment:
                    is reused, so a second run only measures
   BENCH_RESEED=1   seed again even so
   BENCH_ONLY       comma-separated parts to run: overview, rates, alerts, retention, export, page, reports,
-                   replies, live, import (default all;
-                   a partial run prints its table but leaves BENCHMARKS.md alone)
+                   replies, live, import, api (default all; a partial run prints its table but leaves
+                   BENCHMARKS.md alone; api alone needs no seeded database: it makes and drops one of its own)
   BENCH_ADMIN_URL  a PostgreSQL database to create the bench databases from
                    (default postgresql+psycopg://postgres@127.0.0.1:5432/postgres)
 """
@@ -26,7 +26,7 @@ from datetime import date, datetime
 
 from sqlalchemy import select, text
 
-from bench import alerts, contact_import, delivery_breakdowns, delivery_rates, live, overview, replies, worker
+from bench import alerts, api, contact_import, delivery_breakdowns, delivery_rates, live, overview, replies, worker
 from bench.database import ADMIN_URL, ADMIN_USER, BENCH_USER, BenchDatabases, message_count, prepare
 from bench.report import machine, markdown, print_table, write_benchmarks
 from bench.timing import Result
@@ -35,7 +35,7 @@ from sms_core.storage.database import Database
 from sms_core.storage.models import OrgUnit, SmsMessage
 from sms_core.use_cases.accounts import load_actor
 
-PARTS = ("overview", "rates", "alerts", "retention", "export", "page", "reports", "replies", "live", "import")
+PARTS = ("overview", "rates", "alerts", "retention", "export", "page", "reports", "replies", "live", "import", "api")
 WORD = "prescription"  # in about one message in ten: common enough that the count reaches its cap
 RUNS, BUDGET = 30, 20.0  # per measurement: up to 30 timed runs, or 20 s for a slow naive query
 
@@ -127,7 +127,14 @@ def run_parts(dbs: BenchDatabases, s: Scene, parts: set[str], log) -> list[Resul
     if "import" in parts:
         log("contact import (10,000 rows)…")
         results += contact_import.measure_import(db, s.admin)
+    if "api" in parts:
+        log("HTTP API: sends and callbacks per second…")
+        results += api.measure_api(_admin_url(), log=log)
     return results
+
+
+def _admin_url() -> str:
+    return os.environ.get("BENCH_ADMIN_URL") or ADMIN_URL
 
 
 def main() -> None:
@@ -137,6 +144,9 @@ def main() -> None:
         sys.exit(f"BENCH_ONLY: unknown parts {', '.join(sorted(parts - set(PARTS)))}; choose from {', '.join(PARTS)}")
     log = lambda line: print(line, flush=True)  # noqa: E731
     started = time.monotonic()
+    if parts == {"api"}:  # a database of its own: the seeded one is not needed
+        print_table(api.measure_api(_admin_url(), log=log))
+        return
     dbs = prepare(
         rows, os.environ.get("BENCH_ADMIN_URL") or ADMIN_URL, reseed=os.environ.get("BENCH_RESEED") == "1", log=log
     )

@@ -111,6 +111,7 @@ def draw_detail(detail: MessageDetail, zone: str) -> None:
     st.subheader(f"SMS #{m.id} to {m.phone_display or 'no phone number'}", anchor=False)
     facts = [f"Sent on {m.sent_on.astimezone(local):%Y-%m-%d %H:%M}", detail.org_unit_name]
     facts += [f"Contact: {detail.contact_name}"] if detail.contact_name else []
+    facts += [f"Sent by: {detail.sent_by}"] if detail.sent_by else []
     facts += [f"{m.segments} SMS" + (" · Resent" if m.resent else "")]
     facts += [f"{len(detail.replies)} {'reply' if len(detail.replies) == 1 else 'replies'}"] if detail.replies else []
     if m.anonymised_at is not None:

@@ -16,6 +16,7 @@ from streamlit.runtime.pages_manager import PagesManager
 
 from sms_core.bootstrap import Runtime, bootstrap
 from sms_core.config import PROJECT_ROOT, Config, get_config
+from sms_core.delivery.api.app import build_api
 from sms_core.delivery.http import announce_report_url, report_url_fix, routes
 from sms_core.delivery.worker import start_in_background
 from sms_core.demo.traffic import start_demo_traffic
@@ -51,11 +52,8 @@ def build_app(runtime: Runtime) -> st.App:
     # Left to itself Streamlit also treats pages/ as old-style pages, and every deep link
     # (/sms-contacts, /sms-messages?contact=6) then flashed a "Page not found" dialog.
     PagesManager.uses_pages_directory = False
-    return st.App(
-        PROJECT_ROOT / "app.py",
-        routes=routes(runtime.gateway, runtime.reports, runtime.replies),
-        lifespan=_lifespan(runtime),
-    )
+    served = routes(runtime.gateway, runtime.reports, runtime.replies, build_api(runtime.db, runtime.config))
+    return st.App(PROJECT_ROOT / "app.py", routes=served, lifespan=_lifespan(runtime))
 
 
 def serve(port: int = 8501, address: str = "127.0.0.1") -> None:

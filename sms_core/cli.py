@@ -28,6 +28,7 @@ from sms_core.read_models.message_detail import get_message_detail
 from sms_core.storage.database import Database
 from sms_core.storage.migrate import migrate
 from sms_core.use_cases.accounts import load_actor, unit_id_by_code
+from sms_core.use_cases.api_keys import create_api_key, list_api_keys, revoke_api_key
 from sms_core.use_cases.sending import send_sms
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
@@ -67,6 +68,18 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("id", type=int)
     show.add_argument("--user", default="admin", help="whose eyes to look through (default admin)")
     show.add_argument("--json", action="store_true")
+    keys = sub.add_parser("api-keys", help="API keys of the HTTP API: create, list, revoke")
+    keys_sub = keys.add_subparsers(dest="api_keys_command", required=True)
+    create = keys_sub.add_parser("create", help="create a key; prints the key (shown only this once) on stdout")
+    create.add_argument("--unit", required=True, help="org unit code the key sends for")
+    create.add_argument("--name", required=True, help="which system uses it, e.g. 'Booking system'")
+    create.add_argument("--callback-url", help="where status callbacks are POSTed (http or https)")
+    create.add_argument("--user", default="admin", help="the administrator creating it (default admin)")
+    listing = keys_sub.add_parser("list", help="the keys, with their unit, prefix and last use")
+    listing.add_argument("--user", default="admin")
+    revoke = keys_sub.add_parser("revoke", help="revoke a key: its next request is refused")
+    revoke.add_argument("id", type=int)
+    revoke.add_argument("--user", default="admin")
     worker = sub.add_parser("worker", help="run the worker: dispatch, delivery reports over HTTP, status checks")
     worker.add_argument("--once", action="store_true", help="one round of every duty, then exit")
     cli_admin.add_parsers(sub)
@@ -191,6 +204,32 @@ def _print_message(db, actor, message_id: int, as_json: bool, summary: str | Non
     print(f"Status: {m.status.label} – {m.status.explanation} {m.status.next_step}")
     for h in detail.history:
         print(f"  {h.at:%Y-%m-%d %H:%M:%S}  {h.status.label:<32} {h.source:<16} {h.detail or ''}")
+    return 0
+
+
+@command("api-keys")
+def _api_keys(args) -> int:
+    db = _database()
+    actor = load_actor(db, args.user)
+    if args.api_keys_command == "create":
+        unit = unit_id_by_code(db, args.unit)
+        made = create_api_key(db, actor, org_unit_id=unit, name=args.name, callback_url=args.callback_url)
+        print(made.secret)
+        print(
+            f"Created API key {made.key.id} ({made.key.name!r}, {made.key.org_unit_name}, prefix {made.key.prefix}). "
+            "The key above is shown only now: keep it in the system that uses it.",
+            file=sys.stderr,
+        )
+        if made.key.callback_url:
+            print(f"Callback signing secret (shown only now): {made.callback_secret}", file=sys.stderr)
+    elif args.api_keys_command == "list":
+        for key in list_api_keys(db, actor):
+            used = f"{key.last_used_at:%Y-%m-%d %H:%M}" if key.last_used_at else "never"
+            state = "active" if key.active else f"revoked {key.revoked_at:%Y-%m-%d %H:%M}"
+            print(f"{key.id:>4}  {key.prefix}  {key.name:<24} {key.org_unit_name:<20} last used {used:<16} {state}")
+    else:
+        key = revoke_api_key(db, actor, args.id)
+        print(f"API key {key.id} ({key.name!r}) is revoked.")
     return 0
 
 

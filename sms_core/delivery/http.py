@@ -3,7 +3,8 @@ and the stand-alone worker serves them with uvicorn (``http_app``), so both answ
 
 Routes: ``GET|POST /api/dlr?id=…&token=…`` plus the gateway's own report parameters, and
 ``GET|POST /api/mo?secret=…`` plus the gateway's incoming-SMS parameters (``delivery.incoming``).
-HEAD is refused on both: it must never apply a report or store a reply.
+HEAD is refused on both: it must never apply a report or store a reply.  The HTTP API under
+``/api/v1`` (``sms_core.delivery.api``, mounted when the caller hands it over) has limits of its own.
 
 Limits on every route, because the gateway's side of the network is not ours: a body of at most
 64 KiB, read piece by piece whatever Content-Length claims (a Content-Length that is not a
@@ -26,7 +27,8 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp
 
 from sms_core.config import Config, redact_url
 from sms_core.delivery.incoming import INCOMING_PATH, ReplyBatcher, handle_incoming
@@ -36,6 +38,7 @@ from sms_core.gateways.base import Gateway
 log = logging.getLogger(__name__)
 
 REPORT_PATH = "/api/dlr"
+API_PATH = "/api/v1"
 MAX_BODY = 64 * 1024
 MAX_VALUE = 4 * 1024
 ROUTE_HEADER = "X-SMS-Route"
@@ -112,9 +115,12 @@ def limited(route: str, handler: Handler, methods: Sequence[str]) -> Callable[[R
     return endpoint
 
 
-def routes(gateway: Gateway, batcher: ReportBatcher, replies: ReplyBatcher | None = None) -> list[BaseRoute]:
+def routes(
+    gateway: Gateway, batcher: ReportBatcher, replies: ReplyBatcher | None = None, api: ASGIApp | None = None
+) -> list[BaseRoute]:
     """Every route the project serves; the app and the worker mount exactly these.  Without
-    ``replies`` the incoming-SMS route refuses every call."""
+    ``replies`` the incoming-SMS route refuses every call; ``api`` is the HTTP API
+    (``sms_core.delivery.api.app.build_api``), mounted only when given."""
 
     async def delivery_report(request: Request, params: dict[str, str]) -> Response:
         verdict = await run_in_threadpool(handle_report, params, gateway, batcher)
@@ -126,15 +132,24 @@ def routes(gateway: Gateway, batcher: ReportBatcher, replies: ReplyBatcher | Non
         return answer(verdict.text, verdict.http_status, "incoming-sms")
 
     methods = ("GET", "POST")
-    return [
+    served: list[BaseRoute] = [
         Route(REPORT_PATH, limited("delivery-report", delivery_report, methods), methods=list(methods)),
         Route(INCOMING_PATH, limited("incoming-sms", incoming_sms, methods), methods=list(methods)),
     ]
+    if api is not None:
+        served.append(Mount(API_PATH, app=api))
+    return served
 
 
-def http_app(gateway: Gateway, batcher: ReportBatcher, lifespan=None, replies: ReplyBatcher | None = None) -> Starlette:
+def http_app(
+    gateway: Gateway,
+    batcher: ReportBatcher,
+    lifespan=None,
+    replies: ReplyBatcher | None = None,
+    api: ASGIApp | None = None,
+) -> Starlette:
     """The routes as an ASGI app of their own, for the stand-alone worker (and tests)."""
-    return Starlette(routes=routes(gateway, batcher, replies), lifespan=lifespan)
+    return Starlette(routes=routes(gateway, batcher, replies, api), lifespan=lifespan)
 
 
 # ---- which URL the gateway is given, and whether it answers ---------------------------------

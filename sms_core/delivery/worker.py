@@ -5,9 +5,11 @@
 - recovery: a message left mid-submission by a crash becomes "Sending failed" (outcome unknown),
   never silently sent again;
 - alerts: the rules evaluated every minute and their mails sent, in a thread of their own
-  (``sms_core.delivery.alert_loop``).
+  (``sms_core.delivery.alert_loop``);
 - retention: texts, numbers and status details older than the settings say are anonymised, on
-  a thread of its own so a long run never holds up dispatch (``sms_core.delivery.retention``).
+  a thread of its own so a long run never holds up dispatch (``sms_core.delivery.retention``);
+- status callbacks: the outbox of the API keys' callbacks, delivered and retried
+  (``sms_core.delivery.callbacks``); Idempotency-Keys older than 24 hours are forgotten.
 
 Delivery reports arrive over HTTP (``sms_core.delivery.http``).  ``python -m sms_core worker``
 runs the loop and that HTTP app as one process (several on one PostgreSQL are fine); in the
@@ -24,6 +26,8 @@ import uvicorn
 
 from sms_core.config import DEFAULTS, Config
 from sms_core.delivery.alert_loop import start_alert_loop
+from sms_core.delivery.api.app import build_api
+from sms_core.delivery.callbacks import deliver_callbacks
 from sms_core.delivery.http import announce_report_url, http_app, report_url_fix
 from sms_core.delivery.incoming import ReplyBatcher
 from sms_core.delivery.reports import ReportBatcher
@@ -31,6 +35,7 @@ from sms_core.delivery.retention import retention_loop
 from sms_core.domain.errors import SmsError
 from sms_core.gateways.base import Gateway
 from sms_core.storage.database import Database
+from sms_core.use_cases.api_idempotency import forget_old_keys
 from sms_core.use_cases.message_lifecycle import claim_queued, recover_interrupted, sweep_status_checks
 from sms_core.use_cases.submission import submit_message
 
@@ -55,13 +60,15 @@ class Worker:
             submit_message(self.db, message_id, self.gateway, claimed_at, self.config.default_region)
             dispatched += 1
         timed_out = sweep_status_checks(self.db, self.config.status_check_timeout)
-        return {"recovered": recovered, "dispatched": dispatched, "timed_out": timed_out}
+        callbacks = deliver_callbacks(self.db)
+        forget_old_keys(self.db)
+        return {"recovered": recovered, "dispatched": dispatched, "timed_out": timed_out, "callbacks": callbacks}
 
     def run_forever(self, stop: threading.Event, interval: float = 1.0) -> None:
         while not stop.is_set():
             try:
                 done = self.run_once()
-                busy = done["dispatched"] >= self.batch
+                busy = done["dispatched"] >= self.batch or done["callbacks"] > 0
             except SmsError as exc:  # database down: say so, keep going, recover when it is back
                 log.warning("worker round failed: %s", exc.message)
                 busy = False
@@ -114,5 +121,5 @@ def run_worker(
         finally:
             stop()
 
-    app = http_app(gateway, reports, lifespan, replies)
+    app = http_app(gateway, reports, lifespan, replies, api=build_api(db, config))
     uvicorn.run(app, host=config.webhook_address, port=config.webhook_port, log_level="warning", access_log=False)

@@ -54,6 +54,12 @@ class Actor:
     permissions: frozenset[Permission]
     org_unit_ids: frozenset[int]
     current_org_unit_id: int | None
+    api_key_id: int | None = None  # an organisation's system sending with an API key, not a person
+
+    @property
+    def user_id(self) -> int | None:
+        """The user to record as having done something; None for an API key (recorded as itself)."""
+        return None if self.api_key_id is not None else self.id
 
     def can(self, permission: Permission) -> bool:
         return permission in self.permissions

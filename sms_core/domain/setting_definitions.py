@@ -155,6 +155,7 @@ ORGANISATION_TIME_ZONE = "organisation_time_zone"
 RETENTION_MESSAGE_DAYS = "retention_message_days"
 RETENTION_EVENT_DETAIL_DAYS = "retention_event_detail_days"
 RETENTION_MAX_DAYS = 36_500  # a hundred years: "for ever" is 0
+API_REQUESTS_PER_MINUTE = "api_requests_per_minute"
 
 # In the order the settings page shows them, section by section.
 DEFINITIONS: tuple[SettingDefinition, ...] = (
@@ -265,6 +266,17 @@ DEFINITIONS: tuple[SettingDefinition, ...] = (
         section="Retention",
         minimum=0,
         maximum=RETENTION_MAX_DAYS,
+    ),
+    SettingDefinition(
+        API_REQUESTS_PER_MINUTE,
+        "API requests per minute, per key",
+        "Each API key may make this many requests a minute (in each process that serves the API); "
+        "more are answered 429 with Retry-After.",
+        "number",
+        6000,
+        section="HTTP API",
+        minimum=1,
+        maximum=1_000_000,
     ),
 )
 

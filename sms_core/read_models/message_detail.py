@@ -17,8 +17,9 @@ from sms_core.domain.errors import NotFound
 from sms_core.domain.permissions import Actor, Permission
 from sms_core.domain.phones import format_international
 from sms_core.domain.statuses import SmsStatus
+from sms_core.storage.api_models import ApiKey
 from sms_core.storage.database import Database
-from sms_core.storage.models import Contact, OrgUnit, SmsMessage, StatusEvent, get_by_id
+from sms_core.storage.models import Contact, OrgUnit, SmsMessage, StatusEvent, User, get_by_id
 from sms_core.storage.reply_models import IncomingSms
 
 REPLIES_SHOWN = 50  # of one message's replies, the newest
@@ -91,6 +92,7 @@ class MessageDetail:
     contact_name: str | None
     history: list[HistoryEntry]
     resend_id: int | None  # the message that resent this one, if any
+    sent_by: str | None = None  # a user's name, or "API key Booking system"
     replies: list[ReplyEntry] = field(default_factory=list)  # oldest first
 
 
@@ -124,8 +126,17 @@ def get_message_detail(db: Database, actor: Actor, message_id: int) -> MessageDe
             contact_name=contact.name if contact else None,
             history=[HistoryEntry(e.at, e.status, e.source, e.detail) for e in events],
             resend_id=resend_id,
+            sent_by=_sent_by(session, message),
             replies=_replies(session, actor, message.id),
         )
+
+
+def _sent_by(session: Session, message: SmsMessage) -> str | None:
+    if message.sent_by_api_key_id is not None:
+        key = session.get(ApiKey, message.sent_by_api_key_id)
+        return f"API key {key.name}" if key else None
+    user = session.get(User, message.sent_by_user_id) if message.sent_by_user_id else None
+    return user.display_name if user else None
 
 
 def _replies(session: Session, actor: Actor, message_id: int) -> list[ReplyEntry]:

@@ -185,6 +185,8 @@ class SmsMessage(Base):
     segments: Mapped[int] = mapped_column(SmallInteger, default=1)
     sent_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     standard_text_id: Mapped[int | None] = mapped_column(ForeignKey("standard_texts.id"))  # made from it
+    sent_by_api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"))  # storage/api_models.py
+    reference: Mapped[str | None] = mapped_column(String(100))  # the API caller's own id for the message
     gateway: Mapped[str | None] = mapped_column(String(40))
     gateway_message_id: Mapped[str | None] = mapped_column(String(100), index=True)
     gateway_error: Mapped[str | None] = mapped_column(Text)

@@ -84,12 +84,12 @@ def register_consent(db: Database, actor: Actor, phone_id: int, source: str) -> 
                 phone_id=phone_id,
                 source=source.strip()[:200],
                 registered_at=utcnow(),
-                registered_by_user_id=actor.id,
+                registered_by_user_id=actor.user_id,
             )
         )
 
 
-def withdraw_consent(db: Database, actor: Actor, phone_id: int) -> None:
+def withdraw_consent(db: Database, actor: Actor, phone_id: int, source: str | None = None) -> None:
     actor.require(Permission.SEND_SMS)
     with db.session() as session:
         active = _active(session, phone_id)
@@ -99,7 +99,8 @@ def withdraw_consent(db: Database, actor: Actor, phone_id: int) -> None:
             record(session, actor, "contact", phone.contact_id, "changed", {key: "yes"}, {key: "withdrawn"})
         for consent in active:
             consent.withdrawn_at = utcnow()
-            consent.withdrawn_by_user_id = actor.id
+            consent.withdrawn_by_user_id = actor.user_id
+            consent.withdrawn_source = source.strip()[:200] if source and source.strip() else None
 
 
 def _active(session: Session, phone_id: int) -> list[SmsConsent]:

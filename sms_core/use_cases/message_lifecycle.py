@@ -19,6 +19,7 @@ from sms_core.gateways.base import DeliveryReportKind, SubmitOutcome, SubmitResu
 from sms_core.storage.change_feed import mark_changed
 from sms_core.storage.database import Database
 from sms_core.storage.models import DispatchState, SmsMessage, StatusEvent, utcnow
+from sms_core.use_cases.api_callbacks import enqueue_status_callback
 
 OUTCOME_UNKNOWN = "Outcome unknown"
 LARGEST_ID = 2**63 - 1  # a message id beyond this cannot be in either database: refused before any query
@@ -43,6 +44,7 @@ def transition(session: Session, message: SmsMessage, new: SmsStatus, source: st
     if new.final or new == SmsStatus.STATUS_CHECK_TIMEOUT:
         message.dispatch_state = DispatchState.SETTLED
     session.add(StatusEvent(message_id=message.id, status=new, at=now, source=source, detail=detail))
+    enqueue_status_callback(session, message)
     mark_changed(session, [message.org_unit_id])
     return True
 

@@ -29,6 +29,8 @@ from sms_core.read_models.message_detail import MessageView, visible_message
 from sms_core.storage.change_feed import mark_changed
 from sms_core.storage.database import Database
 from sms_core.storage.models import DispatchState, OrgUnit, SmsMessage, StatusEvent, utcnow
+from sms_core.use_cases._send_keys import earlier_submission, scoped_key
+from sms_core.use_cases.api_callbacks import enqueue_status_callback
 from sms_core.use_cases.consent import check_consent, contact_numbers
 from sms_core.use_cases.readiness import unit_refusal
 from sms_core.use_cases.standard_texts import usable_standard_text
@@ -74,6 +76,7 @@ def send_sms(
     gateway: Gateway | None = None,
     submit: bool = True,
     config: Config = DEFAULTS,
+    reference: str | None = None,
     standard_text_id: int | None = None,
 ) -> SendResult:
     """Send one SMS from the user's (current) org unit through ``gateway``; ``submit=False``
@@ -83,19 +86,30 @@ def send_sms(
         raise InvalidInput("Choose the org. unit to send from.", field="org_unit")
     actor.require(Permission.SEND_SMS, unit_id)
     text = validate_text(text)
-    idempotency_key = _scoped_key(actor, idempotency_key)
-    if idempotency_key and (earlier := _earlier_submission(db, actor, idempotency_key)):
+    idempotency_key = scoped_key(actor, idempotency_key)
+    if idempotency_key and (earlier := earlier_submission(db, actor, idempotency_key)):
         return SendResult(earlier, created=False)
     _require_gateway(gateway, submit)
     number = _typed_number(phone, config.default_region)
     with db.session() as session:
         if contact_id is not None:
             number = _contact_number(session, contact_id, number)
-        message = _record(session, actor, unit_id, text, number, contact_id, idempotency_key, None, submit, config)
-        if message is not None:
-            message.standard_text_id = usable_standard_text(session, standard_text_id, unit_id)
+        standard_text_id = usable_standard_text(session, standard_text_id, unit_id)
+        message = _record(
+            session,
+            actor,
+            unit_id,
+            text,
+            number,
+            contact_id,
+            idempotency_key,
+            None,
+            submit,
+            config,
+            (reference, standard_text_id),
+        )
     if message is None:  # a concurrent submission with the same key won the race
-        earlier = _earlier_submission(db, actor, idempotency_key)
+        earlier = earlier_submission(db, actor, idempotency_key)
         if earlier is None:
             raise Conflict("This submission has already been recorded.")
         return SendResult(earlier, created=False)
@@ -132,8 +146,8 @@ def resend_sms(
                     original.id,
                     submit,
                     config,
+                    (original.reference, original.standard_text_id),
                 )
-                message.standard_text_id = original.standard_text_id
         except IntegrityError:
             raise Conflict(
                 "This SMS has just been resent by someone else; resend the newest message instead."
@@ -215,8 +229,11 @@ def _record(
     original_id: int | None,
     submit: bool,
     config: Config,
+    made_from: tuple[str | None, int | None] = (None, None),
 ) -> SmsMessage | None:
-    """Insert the message and its first event; None if the idempotency key was taken meanwhile."""
+    """Insert the message and its first event; None if the idempotency key was taken meanwhile.
+    ``made_from``: the API caller's reference and the standard text the message was made from."""
+    reference, standard_text_id = made_from
     unit = session.get(OrgUnit, unit_id)
     if unit is None:
         raise NotFound("That org. unit does not exist.")
@@ -232,7 +249,10 @@ def _record(
         resent=original_id is not None,
         original_id=original_id,
         segments=max(1, count_sms(text, config.chars_per_sms, config.unicode_chars_per_sms).segments),
-        sent_by_user_id=actor.id,
+        sent_by_user_id=actor.user_id,
+        sent_by_api_key_id=actor.api_key_id,
+        reference=reference,
+        standard_text_id=standard_text_id,
         idempotency_key=idempotency_key,
         dispatch_state=DispatchState.NOT_SENT
         if refusal
@@ -258,6 +278,7 @@ def _record(
             detail=detail or (refusal.explanation if refusal else "Recorded"),
         )
     )
+    enqueue_status_callback(session, message)
     mark_changed(session, [unit_id])
     return message
 
@@ -278,27 +299,6 @@ def _resendable_original(session: Session, actor: Actor, message_id: int) -> Sms
         return visible_message(session, actor, message_id)
     except PermissionDenied:
         raise NotFound(f"There is no SMS message with id {message_id} that you can see.") from None
-
-
-MAX_KEY = 80  # an idempotency key as given; the column holds 100, with room for the scope in front
-
-
-def _scoped_key(actor: Actor, key: str | None) -> str | None:
-    """The key as stored: scoped to the user who sent, so another user's key (in any unit) is
-    simply a different key, never "already recorded".  The API will scope its keys the same way."""
-    if key and len(key) > MAX_KEY:
-        raise InvalidInput(f"The idempotency key can have at most {MAX_KEY} characters.", field="idempotency_key")
-    return f"user:{actor.id}:{key}" if key else None
-
-
-def _earlier_submission(db: Database, actor: Actor, key: str | None) -> MessageView | None:
-    if not key:
-        return None
-    with db.session() as session:
-        message = session.scalar(select(SmsMessage).where(SmsMessage.idempotency_key == key))
-        if message is None or message.org_unit_id not in actor.org_unit_ids:
-            return None
-        return MessageView.of(message)
 
 
 def _resend_of(session: Session, message_id: int) -> int | None:

@@ -5,6 +5,7 @@ applies a report, and a callback URL nobody answers is said at start-up in one l
 
 from __future__ import annotations
 
+import json
 import socket
 import time
 
@@ -19,6 +20,8 @@ from sms_core.domain.statuses import SmsStatus as S
 from sms_core.storage.database import Database
 from sms_core.storage.migrate import migrate
 from sms_core.storage.models import SmsMessage
+from sms_core.use_cases.accounts import load_actor, unit_id_by_code
+from sms_core.use_cases.api_keys import create_api_key
 
 
 @pytest.fixture(scope="module")
@@ -206,3 +209,26 @@ def test_a_callback_url_nobody_answers_is_said_at_start_up(shared_db, tmp_path, 
 )
 def test_the_callback_url_is_what_really_serves_the_route(settings, app, worker, expected):
     assert report_url(Config(**settings), *app, worker=worker) == expected
+
+
+@pytest.mark.parametrize("server", ["app", "worker"])
+def test_the_http_api_is_served_by_the_app_and_the_worker_alike(servers, shared_db, server):
+    admin = load_actor(shared_db, "admin")
+    unit = unit_id_by_code(shared_db, "OSL")
+    key = create_api_key(shared_db, admin, org_unit_id=unit, name=f"Booking ({server})").secret
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    body = json.dumps({"to": "+4741555123", "text": f"Hei fra {server}"}).encode()
+    status, answer = http_call(f"{servers[server]}/api/v1/sms", "POST", body, headers)
+    assert status == 201, answer
+    message_id = json.loads(answer)["id"]
+    deadline = time.monotonic() + 30
+    while status_of(shared_db, message_id) is S.UNKNOWN and time.monotonic() < deadline:
+        time.sleep(0.2)  # a worker (the app's embedded one, or the stand-alone) hands it over
+    assert status_of(shared_db, message_id) in {S.ACCEPTED, S.RECEIVED}
+    huge = b'{"text": "' + b"x" * (MAX_BODY + 10) + b'"}'
+    chunked = b"".join(
+        b"%x\r\n%s\r\n" % (len(huge[i : i + 8192]), huge[i : i + 8192]) for i in range(0, len(huge), 8192)
+    )
+    head = f"POST /api/v1/sms HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\nTransfer-Encoding: chunked\r\n\r\n"
+    assert raw_request(servers[server], head.encode(), chunked + b"0\r\n\r\n") == 413
+    assert http_call(f"{servers[server]}/api/v1/openapi.json")[0] == 200

@@ -53,6 +53,8 @@ def test_menu_follows_permissions(app_env):
         "Alerts",
         "SMS settings",
         "Administration",
+        "API keys",
+        "HTTP API",
     ]
 
 

@@ -1,0 +1,115 @@
+"""The HTTP API, ``/api/v1``: a FastAPI application mounted into the one HTTP surface
+(``sms_core.delivery.http.routes``), so the app and the stand-alone worker serve it alike.
+
+FastAPI because its pydantic models validate requests and generate the OpenAPI 3.1 document
+from the same code; the endpoints are plain (sync) functions run in the thread pool, calling the
+use cases the pages call, with an Actor built from the API key.
+"""
+
+import time
+from dataclasses import dataclass, field
+from typing import Annotated
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from sms_core.config import Config
+from sms_core.delivery.api import problems
+from sms_core.delivery.api.limits import RateLimiter, SizeLimits
+from sms_core.delivery.api.problems import ApiProblem
+from sms_core.domain.permissions import Actor
+from sms_core.domain.setting_definitions import API_REQUESTS_PER_MINUTE
+from sms_core.storage.database import Database
+from sms_core.use_cases.api_keys import key_actor
+from sms_core.use_cases.settings import get_settings
+
+API_PREFIX = "/api/v1"
+SETTINGS_FOR = 5.0  # seconds the rate-limit setting is reused before it is read again
+DESCRIPTION = """Send SMS from the organisation's own systems, follow their status, and keep contacts and
+consent up to date.  Authenticate with `Authorization: Bearer <API key>`; a key acts as a sender of
+its org. unit.  `POST /sms` with an `Idempotency-Key` header creates at most one message per key
+within 24 hours.  Errors are `application/problem+json` (RFC 9457).
+
+Status callbacks: when the key has a callback URL, every status change of its messages is POSTed
+there as JSON (`StatusCallback`), signed with `X-Sms-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of
+"t.body" with the key's callback secret>` and retried for up to 24 hours; `event_id` identifies a
+repeat."""
+
+
+@dataclass
+class ApiContext:
+    db: Database
+    config: Config
+    limiter: RateLimiter = field(default_factory=RateLimiter)
+    _limit: tuple[float, int] = (0.0, 0)
+
+    def per_minute(self) -> int:
+        read_at, value = self._limit
+        if time.monotonic() - read_at > SETTINGS_FOR:
+            value = int(get_settings(self.db)[API_REQUESTS_PER_MINUTE])
+            self._limit = (time.monotonic(), value)
+        return value
+
+
+bearer = HTTPBearer(auto_error=False, description="The API key, as `python -m sms_core api-keys create` printed it.")
+
+
+def context(request: Request) -> ApiContext:
+    return request.app.state.context
+
+
+def sender(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Actor:
+    """The Actor the request's key stands for, within the key's rate limit."""
+    ctx = context(request)
+    actor = key_actor(ctx.db, credentials.credentials) if credentials else None
+    if actor is None:
+        raise ApiProblem(
+            401,
+            "Send a valid, unrevoked API key as `Authorization: Bearer <key>`.",
+            "Authorization",
+            {"WWW-Authenticate": 'Bearer realm="sms"'},
+        )
+    wait = ctx.limiter.wait(actor.api_key_id, ctx.per_minute())
+    if wait:
+        raise ApiProblem(
+            429,
+            f"This API key has made more than {ctx.per_minute():,} requests this minute; retry after {wait} s.",
+            headers={"Retry-After": str(wait)},
+        )
+    return actor
+
+
+Sender = Annotated[Actor, Depends(sender)]
+Context = Annotated[ApiContext, Depends(context)]
+
+
+def build_api(db: Database, config: Config) -> SizeLimits:
+    """The API as an ASGI app to mount at /api/v1 (its size limits in front of FastAPI)."""
+    api = _fastapi()
+    api.state.context = ApiContext(db, config)
+    limited = SizeLimits(api)
+    limited.fastapi = api
+    return limited
+
+
+def openapi_document() -> dict:
+    """The OpenAPI 3.1 document /api/v1/openapi.json serves, for the app's HTTP API page."""
+    document = _fastapi().openapi()
+    return {**document, "servers": [{"url": API_PREFIX}]}
+
+
+def _fastapi() -> FastAPI:
+    from sms_core.delivery.api import contacts_routes, sms_routes  # they import this module's Sender
+
+    api = FastAPI(
+        title="SMS messages API",
+        version="1",
+        description=DESCRIPTION,
+        docs_url=None,  # Swagger UI loads from a CDN; the app's "HTTP API" page renders the document
+        redoc_url=None,
+        openapi_url="/openapi.json",
+    )
+    problems.install(api)
+    api.include_router(sms_routes.router)
+    api.include_router(contacts_routes.router)
+    return api
