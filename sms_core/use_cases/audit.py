@@ -25,8 +25,9 @@ def cli_actor() -> Actor:
 
 
 def actor_user_id(actor: Actor) -> int | None:
-    """The user id to store as who did it; None for the command line."""
-    return actor.id or None
+    """The user id to store as who did it; None for the command line and for an API key (whose
+    name is the audit's "who")."""
+    return actor.user_id or None
 
 
 def changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[dict, dict]:
