@@ -116,6 +116,19 @@ def serve_in(directory: Path, database_url: str, port: int, secrets_toml: str | 
     )
 
 
+def serve_with_sign_in(directory: Path, database_url: str) -> tuple[str, OidcProvider, SmsProcess]:
+    """A test provider and the app served against it, as a deployment configures single sign-on:
+    (the app's URL, the provider, the app); the caller stops both."""
+    port = free_ports()[0]
+    app_url = f"http://127.0.0.1:{port}"
+    provider = start_provider(directory, f"{app_url}/oauth2callback")
+    try:
+        return app_url, provider, serve_in(directory, database_url, port, auth_section(provider, app_url))
+    except BaseException:
+        provider.stop()
+        raise
+
+
 @dataclass
 class SignInApp:
     url: str
@@ -133,14 +146,7 @@ def sign_in_app(tmp_path_factory):
     db = Database(url)
     migrate(db)
     seed_demo(db, messages=40)
-    port = free_ports()[0]
-    app_url = f"http://127.0.0.1:{port}"
-    provider = start_provider(directory, f"{app_url}/oauth2callback")
-    try:
-        app = serve_in(directory, url, port, auth_section(provider, app_url))
-    except BaseException:
-        provider.stop()
-        raise
+    app_url, provider, app = serve_with_sign_in(directory, url)
     yield SignInApp(app_url, db, provider, app)
     app.stop()
     provider.stop()

@@ -22,6 +22,12 @@ def _actor(session, user: User) -> Actor:
     granted = session.scalars(select(RolePermission.permission).where(RolePermission.role == user.role))
     permissions = frozenset(Permission(p) for p in granted if p in Permission._value2member_map_)
     units = frozenset(session.scalars(select(UserOrgUnit.org_unit_id).where(UserOrgUnit.user_id == user.id)))
+    return actor_of(user, permissions, units)
+
+
+def actor_of(user: User, permissions: frozenset[Permission], units: frozenset[int]) -> Actor:
+    """The user as the services see them; their current unit is the one they chose while they still
+    belong to it, otherwise their first."""
     current = user.current_org_unit_id if user.current_org_unit_id in units else min(units, default=None)
     return Actor(
         id=user.id,

@@ -19,6 +19,7 @@ from sms_core.domain.permissions import Actor, Permission
 from sms_core.storage.database import Database
 from sms_core.storage.models import RolePermission, User, UserOrgUnit
 from sms_core.storage.text_search import text_contains
+from sms_core.use_cases.accounts import actor_of
 
 ASK = "ask an SMS administrator"
 NO_EMAIL = f"Your sign-in did not tell us your e-mail address, so you cannot be signed in here; {ASK}."
@@ -82,16 +83,7 @@ def signed_in_actor(db: Database, user_id: int) -> Actor:
             raise SignInRefused(NO_UNIT)
         granted = {permission for _, permission, _ in rows}
         permissions = frozenset(p for p in Permission if p.value in granted)
-        current = user.current_org_unit_id if user.current_org_unit_id in units else min(units)
-        return Actor(
-            id=user.id,
-            username=user.username,
-            display_name=user.display_name,
-            role=user.role,
-            permissions=permissions,
-            org_unit_ids=units,
-            current_org_unit_id=current,
-        )
+        return actor_of(user, permissions, units)
 
 
 def _is_true(value: object) -> bool:

@@ -10,8 +10,8 @@ import subprocess
 import sys
 
 import pytest
-from oidc_harness import auth_section, serve_in, start_provider
-from support import environment, free_ports, require
+from oidc_harness import serve_with_sign_in
+from support import environment, require
 
 from sms_core.config import PROJECT_ROOT
 from sms_core.read_models.administration import list_audit
@@ -53,14 +53,7 @@ def new_installation(postgres_server, tmp_path):
         "--unit",
         "OSL",
     )
-    port = free_ports()[0]
-    base = f"http://127.0.0.1:{port}"
-    provider = start_provider(tmp_path, f"{base}/oauth2callback")
-    try:
-        served = serve_in(tmp_path, url, port, auth_section(provider, base))
-    except BaseException:
-        provider.stop()
-        raise
+    base, provider, served = serve_with_sign_in(tmp_path, url)
     db = Database(url)
     yield base, db
     served.stop()
