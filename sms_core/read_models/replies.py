@@ -28,6 +28,7 @@ from sms_core.read_models.overview import (
 from sms_core.storage.database import Database
 from sms_core.storage.models import Contact, OrgUnit, SmsMessage
 from sms_core.storage.reply_models import OPT_OUT, IncomingSms
+from sms_core.storage.rollups import organisation_zone
 from sms_core.storage.text_search import text_contains
 
 
@@ -125,15 +126,21 @@ def opt_outs(db: Database, actor: Actor, period: Period, unit_ids) -> OptOuts:
     """For the delivery rates: how many replies withdrew consent, per unit, in ``period``."""
     actor.require(Permission.VIEW_DELIVERY_REPORTS)
     units = sorted(actor.visible_units(set(unit_ids)))
-    start, end = period.bounds()
-    before, _ = period.previous.bounds()
-    statement = (
+    with db.session() as session:
+        if not units:
+            return OptOuts(0, 0, {})
+        zone = organisation_zone(session.connection())  # days as the other delivery-rate figures count them
+        start, end = period.bounds(zone)
+        before, _ = period.previous.bounds(zone)
+        rows = session.execute(_opt_outs_statement(units, before, start, end)).all()
+    per_unit = {unit: n for unit, now, n in rows if now}
+    return OptOuts(sum(per_unit.values()), sum(n for _, now, n in rows if not now), per_unit)
+
+
+def _opt_outs_statement(units: list[int], before, start, end) -> Select:
+    return (
         select(IncomingSms.org_unit_id, (IncomingSms.received_at >= start).label("now"), func.count())
         .where(IncomingSms.org_unit_id.in_(units), IncomingSms.keyword == OPT_OUT)
         .where(IncomingSms.received_at >= before, IncomingSms.received_at < end)
         .group_by(IncomingSms.org_unit_id, "now")
     )
-    with db.session() as session:
-        rows = session.execute(statement).all() if units else []
-    per_unit = {unit: n for unit, now, n in rows if now}
-    return OptOuts(sum(per_unit.values()), sum(n for _, now, n in rows if not now), per_unit)

@@ -3,9 +3,10 @@ unit's user never sees a reply, whatever the filter asks), and the opt-outs deli
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import update
 from support import accepting, consented_number
 
 from sms_core.domain.errors import NotFound, PermissionDenied
@@ -15,6 +16,7 @@ from sms_core.read_models.message_detail import get_message_detail
 from sms_core.read_models.overview import OverviewFilter
 from sms_core.read_models.replies import count_replies, list_replies, opt_outs
 from sms_core.storage.models import utcnow
+from sms_core.storage.reply_models import OPT_OUT, IncomingSms
 from sms_core.use_cases.accounts import load_actor
 from sms_core.use_cases.replies import receive_reply
 from sms_core.use_cases.sending import send_sms
@@ -91,3 +93,18 @@ def test_opt_outs_are_counted_per_unit_and_period(demo_base_db, answered):
     assert (earlier.count, earlier.previous) == (0, 1)
     with pytest.raises(PermissionDenied):
         opt_outs(demo_base_db, kari, Period(today, today), kari.org_unit_ids)
+
+
+def test_opt_outs_count_the_organisations_days_as_the_other_figures_do(demo_base_db, answered):
+    """23:30 UTC on 14 January is half past midnight on the 15th in Oslo (the default zone)."""
+    lead = load_actor(demo_base_db, "lead")
+    with demo_base_db.session() as s:
+        s.execute(
+            update(IncomingSms)
+            .where(IncomingSms.keyword == OPT_OUT)
+            .values(received_at=datetime(2026, 1, 14, 23, 30, tzinfo=UTC))
+        )
+    day = date(2026, 1, 15)
+    assert opt_outs(demo_base_db, lead, Period(day, day), lead.org_unit_ids).count == 1
+    day_before = Period(day - timedelta(days=1), day - timedelta(days=1))
+    assert opt_outs(demo_base_db, lead, day_before, lead.org_unit_ids).count == 0
