@@ -300,7 +300,7 @@ def test_a_user_who_may_not_send_is_told_so(app_env):
     assert any("do not have permission to send and resend SMS" in e for e in texts(at.error))
 
 
-def test_a_message_made_from_a_standard_text_records_which_and_the_next_one_does_not(app_env):
+def test_a_message_made_from_a_standard_text_records_which_and_the_next_one_does_not(app_env, gateway):
     at = open_dialog()
     at.session_state[fields.STANDARD_TEXTS_KEY] = True
     at.run()
