@@ -20,7 +20,8 @@ from sms_core.domain.permissions import Actor
 from sms_core.read_models.message_detail import MessageDetail, get_message_detail
 from sms_core.storage.database import Database
 from sms_core.storage.reply_models import OPT_IN, OPT_OUT
-from sms_core.use_cases.sending import resend_problem, resend_sms
+from sms_core.use_cases.resend_rules import resend_problem
+from sms_core.use_cases.sending import resend_sms
 
 REPLIES = "ov_replies"
 KEYWORDS = {OPT_OUT: "Opt-out: consent withdrawn", OPT_IN: "Opt-in: consent registered"}

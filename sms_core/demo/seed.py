@@ -19,7 +19,6 @@ from sms_core.demo.bulk_insert import copy_postgres, insert_sqlite
 from sms_core.demo.sample_data import (
     FIRST,
     GATEWAY_ERRORS,
-    LAST,
     ORG_UNITS,
     PRECHECK_OUTCOMES,
     SENT_OUTCOMES,
@@ -27,9 +26,9 @@ from sms_core.demo.sample_data import (
     TEMPLATES,
     USERS,
 )
+from sms_core.demo.seed_contacts import seed_contacts
 from sms_core.demo.seed_replies import seed_replies
 from sms_core.domain.alert_rules import RuleKind
-from sms_core.domain.phones import InvalidPhoneNumber, parse_phone
 from sms_core.domain.segments import count_sms
 from sms_core.domain.senders import sender_problem
 from sms_core.domain.statuses import NOT_SENT, PENDING
@@ -37,7 +36,6 @@ from sms_core.domain.statuses import SmsStatus as S
 from sms_core.storage.alert_models import AlertRuleRow
 from sms_core.storage.database import Database
 from sms_core.storage.models import (
-    Contact,
     ContactPhone,
     DispatchState,
     OrgUnit,
@@ -98,7 +96,7 @@ def _seed_base(db: Database, rng: random.Random) -> bool:
             session.add(
                 StandardText(title=title, body=body, org_unit_id=units[code].id if code else None, active=active)
             )
-        _seed_contacts(session, rng, users)
+        seed_contacts(session, rng, users)
     return True
 
 
@@ -110,59 +108,6 @@ def _demo_alert_rule(unit_id: int) -> AlertRuleRow:
     return AlertRuleRow(
         org_unit_id=unit_id, kind=RuleKind.FAILED_SHARE.value, enabled=True, minutes=10, percent=20, min_messages=5
     )
-
-
-def _seed_contacts(session, rng: random.Random, users: list[User], count: int = 200) -> None:
-    used: set[str] = set()
-    for i in range(count):
-        name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
-        contact = Contact(name=name, email=f"{name.lower().replace(' ', '.')}{i}@example.com")
-        session.add(contact)
-        for label in rng.sample(["Mobile", "Work", "Home"], k=rng.choice([1, 1, 1, 2, 2, 3])):
-            fixed_line = label == "Home" and rng.random() < 0.5  # some home numbers cannot take SMS
-            number = _random_number(rng, used, mobile=not fixed_line)
-            contact.phones.append(ContactPhone(number=number, label=label))
-        session.flush()
-        for phone in contact.phones:
-            roll = rng.random()
-            if roll < 0.78:
-                session.add(
-                    SmsConsent(
-                        contact_id=contact.id,
-                        phone_id=phone.id,
-                        source="Signed form",
-                        registered_at=datetime.now(UTC) - timedelta(days=rng.randrange(100, 900)),
-                        registered_by_user_id=rng.choice(users).id,
-                    )
-                )
-            elif roll < 0.86:
-                registered = datetime.now(UTC) - timedelta(days=rng.randrange(100, 900))
-                session.add(
-                    SmsConsent(
-                        contact_id=contact.id,
-                        phone_id=phone.id,
-                        source="Patient portal",
-                        registered_at=registered,
-                        withdrawn_at=registered + timedelta(days=rng.randrange(1, 90)),
-                    )
-                )
-
-
-def _random_number(rng: random.Random, used: set[str], mobile: bool = True) -> str:
-    """A valid Norwegian number not used yet: a mobile, or a fixed line (Oslo, 22/23)."""
-    while True:
-        candidate = (
-            f"+47{rng.choice('49') if mobile else rng.choice(['22', '23'])}{rng.randrange(10**6, 10**7 - 1):07d}"[:11]
-        )
-        if candidate in used:
-            continue
-        try:
-            phone = parse_phone(candidate, "NO")
-        except InvalidPhoneNumber:
-            continue
-        if phone.can_receive_sms == mobile:
-            used.add(candidate)
-            return candidate
 
 
 @dataclass

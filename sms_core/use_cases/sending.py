@@ -33,6 +33,7 @@ from sms_core.use_cases._send_keys import earlier_submission, scoped_key
 from sms_core.use_cases.api_callbacks import enqueue_status_callback
 from sms_core.use_cases.consent import check_consent, contact_numbers
 from sms_core.use_cases.readiness import unit_refusal
+from sms_core.use_cases.resend_rules import resend_problem
 from sms_core.use_cases.standard_texts import usable_standard_text
 from sms_core.use_cases.submission import submit_message
 
@@ -153,26 +154,6 @@ def resend_sms(
                 "This SMS has just been resent by someone else; resend the newest message instead."
             ) from None
     return _finish(db, actor, message, gateway, submit, config.default_region)
-
-
-def resend_problem(actor: Actor, message: MessageView, already_resent: int | None = None) -> str | None:
-    """Why Resend SMS is not possible for this message, as the help text; None when it is."""
-    if not actor.can(Permission.SEND_SMS):
-        return "You do not have permission to send and resend SMS."
-    if not actor.can(Permission.VIEW_SMS):
-        return "You do not have permission to view SMS messages, so you cannot resend them."
-    if message.org_unit_id not in actor.org_unit_ids:
-        return "You are not associated with this message's org. unit."
-    if not message.status.resendable:
-        return (
-            f"Only messages with status Accepted, Timeout during status check or Sending failed can be "
-            f"resent; this one is {message.status.label}."
-        )
-    if message.anonymised_at is not None:
-        return "Its text and number were removed after the retention period, so there is nothing to send again."
-    if already_resent:
-        return f"This SMS has already been resent (message {already_resent}); resend the newest one instead."
-    return None
 
 
 # ---- the steps -------------------------------------------------------------------------

@@ -112,7 +112,7 @@ def test_send_without_view_cannot_resend_or_learn_of_a_message(demo_db, oslo_sec
     from sms_core.domain.permissions import Permission
     from sms_core.domain.statuses import SmsStatus as S
     from sms_core.storage.models import SmsMessage
-    from sms_core.use_cases.sending import resend_problem
+    from sms_core.use_cases.resend_rules import resend_problem
 
     with demo_db.session() as s:
         s.query(RolePermission).filter_by(role="staff", permission="view_sms").delete()
