@@ -5,7 +5,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from sqlalchemy import func, select
-from support import accepting, refusing
+from support import CERTAIN_DELIVERY, accepting, refusing
 
 from sms_core.gateways.base import DeliveryReportKind
 from sms_core.storage.models import SmsMessage
@@ -13,12 +13,7 @@ from sms_core.use_cases.accounts import load_actor
 from sms_core.use_cases.message_lifecycle import apply_delivery_report
 from sms_core.use_cases.sending import send_sms
 
-CERTAIN = {
-    "SMS_SIMULATED_REJECTED_SHARE": "0",
-    "SMS_SIMULATED_FAILED_SHARE": "0",
-    "SMS_SIMULATED_NO_REPORT_SHARE": "0",
-    "SMS_SIMULATED_UNDELIVERED_SHARE": "0",
-}
+CERTAIN = CERTAIN_DELIVERY
 COLUMNS = ("text", "phone", "sent_on", "status", "unit", "resent")
 
 

@@ -11,7 +11,7 @@ import time
 
 import pytest
 from sqlalchemy import select
-from support import SmsProcess, accepted_messages, environment, free_ports, http_call
+from support import CERTAIN_DELIVERY, SmsProcess, accepted_messages, environment, free_ports, http_call
 
 from sms_core.config import Config
 from sms_core.delivery.http import MAX_BODY, MAX_VALUE, REPORT_PATH, report_url
@@ -39,7 +39,9 @@ def servers(shared_db, tmp_path_factory):
     logs = tmp_path_factory.mktemp("logs")
     app_port, worker_port = free_ports(2)
     env = environment(
-        DATABASE_URL=shared_db.url.render_as_string(hide_password=False), SMS_WEBHOOK_PORT=str(worker_port)
+        DATABASE_URL=shared_db.url.render_as_string(hide_password=False),
+        SMS_WEBHOOK_PORT=str(worker_port),
+        **CERTAIN_DELIVERY,  # the API test asserts the message was handed over, not refused at random
     )
     app = SmsProcess(
         ["serve", "--port", str(app_port), "--address", "127.0.0.1"],

@@ -11,7 +11,7 @@ import time
 
 from callback_receiver import CallbackReceiver
 from sqlalchemy import select, update
-from support import environment, free_ports
+from support import CERTAIN_DELIVERY, environment, free_ports
 
 from sms_core.config import PROJECT_ROOT
 from sms_core.domain.statuses import SmsStatus
@@ -30,10 +30,7 @@ def start_worker(db) -> subprocess.Popen:
         DATABASE_URL=db.url.render_as_string(hide_password=False),
         SMS_WEBHOOK_PORT=str(free_ports()[0]),
         SMS_SIMULATED_LATENCY="0.1",
-        SMS_SIMULATED_REJECTED_SHARE="0",
-        SMS_SIMULATED_FAILED_SHARE="0",
-        SMS_SIMULATED_NO_REPORT_SHARE="0",
-        SMS_SIMULATED_UNDELIVERED_SHARE="0",
+        **CERTAIN_DELIVERY,
     )
     return subprocess.Popen(
         [sys.executable, "-m", "sms_core", "worker"],

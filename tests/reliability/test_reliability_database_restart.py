@@ -10,7 +10,7 @@ import time
 
 import pytest
 from sqlalchemy import func, select
-from support import accepting
+from support import CERTAIN_DELIVERY, accepting
 
 from sms_core.config import PROJECT_ROOT
 from sms_core.demo.seed import seed_demo
@@ -56,7 +56,7 @@ def test_app_and_worker_survive_a_postgres_restart(own_postgres, restartable_db,
         "DATABASE_URL": restartable_db.url.render_as_string(hide_password=False),
         "SMS_WEBHOOK_PORT": "0",
         "SMS_SIMULATED_LATENCY": "0.2",
-        **{f"SMS_SIMULATED_{share}_SHARE": "0" for share in ("REJECTED", "FAILED", "NO_REPORT", "UNDELIVERED")},
+        **CERTAIN_DELIVERY,
     }
     worker = subprocess.Popen(
         [sys.executable, "-m", "sms_core", "worker"],

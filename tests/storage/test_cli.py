@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+from support import CERTAIN_DELIVERY
 
 from sms_core.config import PROJECT_ROOT
 
@@ -80,10 +81,7 @@ def test_send_and_show_as_json(database_url):
     assert run_cli("seed-demo", "--messages", "0", database_url=database_url).returncode == 0
     env = {
         "SMS_SIMULATED_LATENCY": "0.2",
-        "SMS_SIMULATED_REJECTED_SHARE": "0",
-        "SMS_SIMULATED_FAILED_SHARE": "0",
-        "SMS_SIMULATED_NO_REPORT_SHARE": "0",
-        "SMS_SIMULATED_UNDELIVERED_SHARE": "0",
+        **CERTAIN_DELIVERY,
     }
     sent = run_cli(
         "send",
