@@ -96,7 +96,6 @@ def run_parts(dbs: BenchDatabases, s: Scene, parts: set[str], log) -> list[Resul
     if "alerts" in parts:
         log("alert rules…")
         results += alerts.measure_alerts(db, naive, s.newest, RUNS, BUDGET)
-        results += found
     if "retention" in parts:  # on a copy, made while nothing else holds a connection to the database
         log("retention (on a copy of the database)…")
         from bench.retention import measure_retention

@@ -20,6 +20,7 @@ from sqlalchemy.pool import NullPool
 
 from sms_core.storage.database import Database
 from sms_core.storage.migrate import migrate
+from sms_core.storage.rollups import install_local_day
 
 MIGRATED = "migrated"
 
@@ -93,6 +94,7 @@ class ModuleDatabase:
             conn.execute(text(f'INSERT INTO public."{table}" SELECT * FROM {_schema(state)}."{table}"'))
         for table in self.schema.triggered:
             conn.execute(text(f'ALTER TABLE public."{table}" ENABLE TRIGGER USER'))
+        install_local_day(conn)  # the function's zone follows the restored setting, as after a change of it
         for table, column, sequence in self.schema.sequences:
             conn.execute(
                 text(

@@ -15,31 +15,42 @@ DIMENSIONS = {SENDER: "sent_by_user_id", STANDARD_TEXT: "standard_text_id"}
 WATCHED = ("status", "sent_on", "org_unit_id", "sent_by_user_id", "standard_text_id")
 
 
-def _add(row: str, sign: str, day: str, postgres: bool) -> str:
-    """Both dimensions' rows of message ``row`` (NEW or OLD), counted ``sign`` once."""
-    target = "sms_daily_breakdowns AS d" if postgres else "sms_daily_breakdowns"
-    prefix = "d." if postgres else ""
+def _add(row: str, sign: str, day: str) -> str:
+    """SQLite: both dimensions' rows of message ``row`` (NEW or OLD), counted ``sign`` once."""
     keys = " UNION ALL ".join(
         f"SELECT {dim} AS dimension, COALESCE({row}.{col}, 0) AS k" for dim, col in DIMENSIONS.items()
     )
-    return f"""INSERT INTO {target} (day, org_unit_id, dimension, key, status, messages)
+    return f"""INSERT INTO sms_daily_breakdowns (day, org_unit_id, dimension, key, status, messages)
         SELECT {day}, {row}.org_unit_id, keys.dimension, keys.k, {row}.status, {sign}1 FROM ({keys}) AS keys WHERE true
-        ON CONFLICT (day, org_unit_id, dimension, key, status) DO UPDATE SET messages = {prefix}messages {sign}+ 1;"""
+        ON CONFLICT (day, org_unit_id, dimension, key, status) DO UPDATE SET messages = messages {sign}+ 1;"""
 
 
-def install(conn: Connection, local_day) -> None:
-    """(Re)create the triggers; ``local_day(column, dialect)`` is the roll-ups' local-day SQL."""
-    dialect = conn.dialect.name
-    if dialect == "postgresql":
-        old = _add("OLD", "-", local_day("OLD.sent_on", dialect), True)
-        new = _add("NEW", "", local_day("NEW.sent_on", dialect), True)
-        conn.exec_driver_sql(f"""
+def _postgres_function(local_day, trigger_plans: str) -> str:
+    """Both sides of a change in one statement, as the daily counts' trigger does (rollups.py)."""
+    sides = ", ".join(
+        f"({local_day(f'{row}.sent_on', 'postgresql')}, {row}.org_unit_id, {dim}, COALESCE({row}.{col}, 0), "
+        f"{row}.status, {sign}1)"
+        for row, sign in (("OLD", "-"), ("NEW", ""))
+        for dim, col in DIMENSIONS.items()
+    )
+    return f"""
 CREATE OR REPLACE FUNCTION sms_daily_breakdowns_keep() RETURNS trigger AS $$
 BEGIN
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN {old} END IF;
-    IF TG_OP IN ('UPDATE', 'INSERT') THEN {new} END IF;
+    INSERT INTO sms_daily_breakdowns AS d (day, org_unit_id, dimension, key, status, messages)
+    SELECT day, org_unit_id, dimension, key, status, sum(messages)
+      FROM (VALUES {sides}) AS change (day, org_unit_id, dimension, key, status, messages)
+     WHERE org_unit_id IS NOT NULL GROUP BY 1, 2, 3, 4, 5 HAVING sum(messages) <> 0
+    ON CONFLICT (day, org_unit_id, dimension, key, status) DO UPDATE SET messages = d.messages + excluded.messages;
     RETURN NULL;
-END $$ LANGUAGE plpgsql""")
+END $$ LANGUAGE plpgsql {trigger_plans}"""
+
+
+def install(conn: Connection, local_day, trigger_plans: str) -> None:
+    """(Re)create the triggers; ``local_day(column, dialect)`` is the roll-ups' local-day SQL,
+    ``trigger_plans`` the PostgreSQL function's plan settings."""
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        conn.exec_driver_sql(_postgres_function(local_day, trigger_plans))
         changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in WATCHED)
         for name, event, when in (
             ("insert_delete", "INSERT OR DELETE", ""),
@@ -51,8 +62,8 @@ END $$ LANGUAGE plpgsql""")
                     FOR EACH ROW {when} EXECUTE FUNCTION sms_daily_breakdowns_keep()"""
             )
         return
-    old = _add("OLD", "-", local_day("OLD.sent_on", dialect), False)
-    new = _add("NEW", "", local_day("NEW.sent_on", dialect), False)
+    old = _add("OLD", "-", local_day("OLD.sent_on", dialect))
+    new = _add("NEW", "", local_day("NEW.sent_on", dialect))
     changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in WATCHED)
     for name, event, body in (
         ("insert", "INSERT", new),

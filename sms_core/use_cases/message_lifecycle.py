@@ -134,7 +134,7 @@ def apply_delivery_reports(
     token may sit in the gateway's logs by then.  Rows are locked in id order, so concurrent
     batches cannot deadlock.
     """
-    with db.session() as session:
+    with db.session(cached_plans=True) as session:
         ids = sorted({r.message_id for r in reports if 0 < r.message_id <= LARGEST_ID})
         locked = session.scalars(
             select(SmsMessage).where(SmsMessage.id.in_(ids)).order_by(SmsMessage.id).with_for_update()

@@ -46,6 +46,8 @@ def test_rollup_equals_the_messages_through_seed_sends_reports_resends_and_edits
             update(SmsMessage).where(SmsMessage.id == failed.id).values(sent_on=failed.sent_on - timedelta(days=3))
         )
         s.execute(delete(SmsMessage).where(SmsMessage.id == resent.id))
+        # Only the segments change: both sides of the change land on the same roll-up row.
+        s.execute(update(SmsMessage).where(SmsMessage.id == failed.id).values(segments=SmsMessage.segments + 2))
     assert rollup(demo_db) == raw_counts(demo_db)
     with demo_db.session() as s:
         assert s.scalar(select(func.sum(DailyCount.messages))) == s.scalar(select(func.count()).select_from(SmsMessage))

@@ -117,6 +117,25 @@ def test_roll_ups_count_local_days_across_both_clock_changes(written):
     assert days[date(2026, 10, 24)] == 1 and days[date(2026, 10, 25)] == 4 and days[date(2026, 10, 26)] == 1
 
 
+def test_edits_no_service_makes_keep_every_roll_up_exact(written):
+    """Another sender, standard text, unit or day, a status change and a delete: each edit moves
+    the message's counts out of one roll-up row and into another, in one statement each."""
+    with written.session() as s:
+        ids = s.scalars(select(SmsMessage.id).order_by(SmsMessage.id)).all()
+        units = s.scalars(select(OrgUnit.id).order_by(OrgUnit.id)).all()
+        user = s.scalar(select(User.id).order_by(User.id.desc()))
+        s.execute(update(SmsMessage).where(SmsMessage.id == ids[0]).values(sent_by_user_id=user))
+        s.execute(update(SmsMessage).where(SmsMessage.id == ids[1]).values(standard_text_id=None, org_unit_id=units[1]))
+        moved = s.get(SmsMessage, ids[2]).sent_on - timedelta(days=2)
+        s.execute(update(SmsMessage).where(SmsMessage.id == ids[2]).values(sent_on=moved))
+        s.execute(update(SmsMessage).where(SmsMessage.id == ids[3]).values(status=S.SENDING_FAILED))
+        s.execute(delete(StatusEvent).where(StatusEvent.message_id == ids[4]))
+        s.execute(delete(SmsMessage).where(SmsMessage.id == ids[4]))
+    daily, _, breakdowns = rolled_up(written)
+    expected_daily, _, expected_breakdowns = direct_counts(written, "Europe/Oslo")
+    assert (daily, breakdowns) == (expected_daily, expected_breakdowns)
+
+
 def test_changing_the_time_zone_counts_every_day_again(written):
     admin = load_actor(written, "admin")
     change_setting(written, admin, ORGANISATION_TIME_ZONE, "UTC")
