@@ -2,6 +2,12 @@
 clients, beside the dialog's own send path measured in the same run; and status callbacks
 delivered per second.
 
+The rate is measured with every client sending its next request as soon as the last is answered
+(the most the API takes); the latency with the 50 clients offering 500 requests a second together
+(the rate the target names).  With 50 clients that never pause, each request waits for the 49
+before it, so the latency there is 50 ÷ the rate by arithmetic (Little's law), not a property of
+the API; at a given load it is what a calling system meets.
+
 The API runs as the stand-alone worker serves it — uvicorn in a process of its own, the routes of
 ``sms_core.delivery.http`` with the API mounted — and the clients are threads of this process,
 each on one keep-alive connection, as an organisation's system would call it.  The dialog's path
@@ -19,6 +25,7 @@ from __future__ import annotations
 import http.client
 import json
 import multiprocessing
+import random
 import threading
 import time
 
@@ -40,6 +47,7 @@ from sms_core.use_cases.settings import change_setting
 NAME = "sms_bench_api"
 CLIENTS = 50
 PER_ROUND = 2500  # requests a round, over the 50 clients
+OFFERED = 500  # requests a second the latency is measured at: the throughput target, over the 50 clients
 CALLBACKS = 2000
 
 
@@ -81,12 +89,21 @@ def _receive_callbacks(port: int, ready) -> None:
     server.run()
 
 
-def _client(port: int, key: str, count: int, latencies: list[float], failures: list[str]) -> None:
+def _client(
+    port: int, key: str, count: int, latencies: list[float], failures: list[str], interval: float = 0.0
+) -> None:
+    """``count`` sends one after the other, or one every ``interval`` seconds (from a random
+    start within the first), timed from when each was due: a request the client could not send
+    on time because the one before was slow counts its wait, so a stall is never hidden."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    due = time.perf_counter() + random.random() * interval
     for i in range(count):
         body = json.dumps({"to": "+4741555123", "text": f"Påminnelse {i}", "reference": f"bench-{i}"})
-        started = time.perf_counter()
+        if interval:
+            time.sleep(max(0.0, due - time.perf_counter()))
+        started = due if interval else time.perf_counter()
+        due += interval
         connection.request("POST", "/api/v1/sms", body, headers)
         response = connection.getresponse()
         response.read()
@@ -108,14 +125,20 @@ def _threads(target, args: tuple, n: int) -> float:
 
 
 def _api_rounds(port: int, key: str, rounds: int, log) -> tuple[list[float], list[float]]:
+    """Rates with every client sending as fast as it is answered; latencies at ``OFFERED``."""
     rates, latencies, failures = [], [], []
     _threads(_client, (port, key, 5, [], failures), CLIENTS)  # connect, warm up
     for r in range(rounds):
         got: list[float] = []
         elapsed = _threads(_client, (port, key, PER_ROUND // CLIENTS, got, failures), CLIENTS)
         rates.append(len(got) / elapsed)
-        latencies += got
-        log(f"  API round {r + 1}: {rates[-1]:,.0f} accepted/s, p95 {Stats(tuple(got)).p95:.1f} ms")
+        paced: list[float] = []
+        _threads(_client, (port, key, PER_ROUND // CLIENTS, paced, failures, CLIENTS / OFFERED), CLIENTS)
+        latencies += paced
+        log(
+            f"  API round {r + 1}: {rates[-1]:,.0f} accepted/s (p95 {Stats(tuple(got)).p95:.1f} ms at full speed); "
+            f"p95 {Stats(tuple(paced)).p95:.1f} ms at {OFFERED}/s offered"
+        )
     if failures:
         raise AssertionError(f"{len(failures)} API requests were not answered 201: {sorted(set(failures))}")
     return rates, latencies
@@ -234,12 +257,13 @@ def measure_api(admin_url: str, rounds: int = 3, log=print) -> list[Result]:
         ),
         Result(
             "HTTP API",
-            "POST /api/v1/sms latency",
+            f"POST /api/v1/sms latency at {OFFERED}/s",
             latency,
             Stats(tuple(dialog_times)),
             target="p95 ≤ 50 ms",
             met=check_max(latency, 50),
-            note="each request until its 201; baseline: one send_sms call of the dialog",
+            note=f"{CLIENTS} clients each sending every {CLIENTS / OFFERED:.1f} s, timed from when each "
+            "request was due until its 201; baseline: one send_sms call of the dialog at full speed",
         ),
         Result(
             "HTTP API",

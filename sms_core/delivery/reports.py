@@ -89,7 +89,7 @@ class ReportBatcher:
             verdicts = self._store_together(items)
         except Exception as exc:
             if len(items) == 1:
-                verdicts = [_failed(exc)]
+                verdicts = [self._failure(exc)]
             else:
                 log.warning("%d %s failed together (%s); applying each alone", len(items), self.what, exc)
                 verdicts = [self._apply_alone(item) for item in items]
@@ -100,10 +100,14 @@ class ReportBatcher:
         try:
             return self._store_alone(item)
         except Exception as exc:
-            return _failed(exc)
+            return self._failure(exc)
 
-    # What is stored, and how: a subclass (the incoming-SMS batcher) replaces these three.
+    # What is stored, and how: a subclass (incoming SMS, the API's sends) replaces these.
     what = "delivery reports"
+
+    def _failure(self, exc: Exception) -> ReportVerdict:
+        """What the caller gets for an item that could not be stored."""
+        return _failed(exc)
 
     def _store_together(self, reports: list[DeliveryReport]) -> list[ReportVerdict]:
         return apply_delivery_reports(self.db, reports, max_age=self.max_age)

@@ -235,3 +235,22 @@ def test_the_openapi_document_is_3_1_and_describes_every_endpoint(api):
     }
     assert document["servers"] == [{"url": "/api/v1"}]
     assert "HTTPBearer" in document["components"]["securitySchemes"]
+
+
+def test_sends_arriving_together_are_recorded_together_and_a_refused_one_fails_alone(api):
+    """Thirty systems' requests at once share the group commit: each valid one is answered with a
+    message of its own, and a contact number that is not registered refuses only its own request."""
+    contact_with_consent(api, "patient-9")
+    good = {"to": NUMBER, "text": "Påminnelse"}
+    bad = {"contact": {"external_id": "patient-9", "number": "+4741555999"}, "text": "Påminnelse"}
+    bodies = [{**(bad if i % 5 == 0 else good), "reference": f"burst-{i}"} for i in range(30)]
+    with ThreadPoolExecutor(30) as pool:
+        answers = list(pool.map(lambda body: api.call("POST", "/api/v1/sms", body), bodies))
+    refused = [answer for i, (status, answer, _) in enumerate(answers) if i % 5 == 0 and status == 422]
+    recorded = [answer for i, (status, answer, _) in enumerate(answers) if i % 5 and status == 201]
+    assert len(refused) == 6 and all(p["field"] == "phone" and "not registered" in p["detail"] for p in refused)
+    assert len(recorded) == 24 and len({m["id"] for m in recorded}) == 24
+    assert {m["reference"] for m in recorded} == {f"burst-{i}" for i in range(30) if i % 5}
+    with api.db.session() as s:
+        stored = s.scalars(select(SmsMessage.reference).where(SmsMessage.reference.like("burst-%"))).all()
+    assert sorted(stored) == sorted(m["reference"] for m in recorded)

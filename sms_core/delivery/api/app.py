@@ -17,6 +17,7 @@ from sms_core.config import Config
 from sms_core.delivery.api import problems
 from sms_core.delivery.api.limits import RateLimiter, SizeLimits
 from sms_core.delivery.api.problems import ApiProblem
+from sms_core.delivery.api.sends import SendBatcher
 from sms_core.domain.permissions import Actor
 from sms_core.domain.setting_definitions import API_REQUESTS_PER_MINUTE
 from sms_core.storage.database import Database
@@ -40,6 +41,7 @@ repeat."""
 class ApiContext:
     db: Database
     config: Config
+    sends: SendBatcher
     limiter: RateLimiter = field(default_factory=RateLimiter)
     _limit: tuple[float, int] = (0.0, 0)
 
@@ -86,7 +88,7 @@ Context = Annotated[ApiContext, Depends(context)]
 def build_api(db: Database, config: Config) -> SizeLimits:
     """The API as an ASGI app to mount at /api/v1 (its size limits in front of FastAPI)."""
     api = _fastapi()
-    api.state.context = ApiContext(db, config)
+    api.state.context = ApiContext(db, config, SendBatcher(db))
     limited = SizeLimits(api)
     limited.fastapi = api
     return limited

@@ -13,7 +13,8 @@ from sms_core.domain.errors import InvalidInput, NotFound
 from sms_core.read_models.api_messages import api_filter, api_message, list_api_messages, message_with_history
 from sms_core.use_cases.api_contacts import contact_id_by_external_id
 from sms_core.use_cases.api_idempotency import once, request_hash
-from sms_core.use_cases.sending import resend_sms, send_sms
+from sms_core.use_cases.recording import prepare_send
+from sms_core.use_cases.sending import resend_sms
 
 router = APIRouter(prefix="/sms", tags=["SMS"])
 ERRORS = {
@@ -42,19 +43,21 @@ def _send(ctx, actor, body: SendRequest, idempotency_key: str | None) -> tuple[i
             contact_id = contact_id_by_external_id(ctx.db, actor, body.contact.external_id)
         except NotFound as exc:
             raise InvalidInput(exc.message, field="contact.external_id") from None
-    result = send_sms(
-        ctx.db,
+    send = prepare_send(
         actor,
         text=body.text,
         phone=body.to if body.contact is None else body.contact.number,
         contact_id=contact_id,
+        org_unit_id=None,
         idempotency_key=idempotency_key,
         submit=False,  # the worker hands it to the gateway: the request never waits for it
         config=ctx.config,
         reference=body.reference,
+        standard_text_id=None,
     )
-    message = Message(**_links(api_message(ctx.db, actor, result.message.id)))
-    return 201, message.model_dump_json(), result.message.id
+    recorded = ctx.sends.send(send)  # with the sends that arrived meanwhile, in one transaction
+    message = Message(**_links(api_message(ctx.db, actor, recorded.id)))
+    return 201, message.model_dump_json(), recorded.id
 
 
 @router.post(
