@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 OIDC := tests/oidc
 
-.PHONY: run check test lint soak install install-dev seed bench clean
+.PHONY: run check test lint soak install install-dev seed bench screenshots clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,11 @@ seed: install
 # against a naive baseline and write BENCHMARKS.md; see bench/__main__.py.
 bench: install
 	BENCH_ROWS=$(or $(BENCH_ROWS),1000000) $(PY) -m bench
+
+# The README's screenshots of Delivery rates and of an alert incident (docs/*.png), taken in
+# headless Chromium from the demo served on a throwaway database; see docs/screenshots.py.
+screenshots: install-dev
+	$(PY) docs/screenshots.py
 
 clean:
 	rm -rf $(VENV) data/*.db data/*.db-wal data/*.db-shm .pytest_cache
