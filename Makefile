@@ -32,7 +32,8 @@ $(OIDC)/node_modules/.installed: $(OIDC)/package-lock.json
 run: install
 	$(PY) -m sms_core migrate
 	$(PY) -m sms_core seed-demo
-	SMS_DEMO_MODE=true SMS_DEMO_TRAFFIC=$${SMS_DEMO_TRAFFIC:-6} $(PY) -m sms_core serve --port $(PORT)
+	SMS_DEMO_MODE=true SMS_DEMO_TRAFFIC=$${SMS_DEMO_TRAFFIC:-6} SMS_ALERT_INTERVAL=$${SMS_ALERT_INTERVAL:-20} \
+		$(PY) -m sms_core serve --port $(PORT)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

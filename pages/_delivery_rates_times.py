@@ -23,7 +23,7 @@ PRECISION = (
 def _change(now: float | None, before: float | None) -> str | None:
     if now is None or before is None:
         return None
-    sign = "+" if now >= before else "−"
+    sign = "+" if now >= before else "-"  # ASCII: st.metric reads a leading "-" as a fall (the arrow, the colour)
     return f"{sign}{describe_seconds(abs(now - before))}"
 
 
