@@ -8,8 +8,9 @@ Why it is built this way:
 - While the user stays on the page the widgets are the truth, and each run writes them back to
   the URL, so the address bar can be shared at any moment.  Entered without a link (from the
   menu), the page keeps the filters the session had.
-- The org. unit filter shows names, but its value is what the URL holds: ``all``, an id, or
-  several ids joined by commas (a link from delivery rates may name a few of the user's units).
+- A gateway error is filtered only when a link asks (Delivery rates' top reasons): its texts are
+  any text, so there is nothing to choose from; the filter is a caption with a button that
+  removes it.  The org. unit filter's choices are in ``pages._overview_units``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from pages._overview_state import (
+    CLEAR_GATEWAY_ERROR,
     FROM,
+    GATEWAY_ERROR,
     PAGE,
     PHONE,
     RESENT,
@@ -35,7 +38,8 @@ from pages._overview_state import (
     UNIT,
     overview_state,
 )
-from pages._shared import runtime
+from pages._overview_units import prepare_unit_filter, unit_choice, unit_ids
+from pages._shared import plain, runtime
 from sms_core.domain.permissions import Actor
 from sms_core.domain.statuses import STATUS_LABELS, SmsStatus
 from sms_core.read_models.overview import OverviewFilter, Sort
@@ -98,6 +102,7 @@ def widget_values(link: OverviewLink) -> dict[str, object]:
         UNIT: unit_choice(f.org_unit_ids),
         SENT_BY: f.sent_by_user_id,
         STANDARD_TEXT: f.standard_text_id,
+        GATEWAY_ERROR: f.gateway_error,
         RESENT: {None: "all", True: "yes", False: "no"}[f.resent],
         SORT: f.sort,
     }
@@ -114,41 +119,6 @@ def _years_from(day: date, years: int) -> date:
         return day.replace(year=day.year + years)
     except ValueError:  # 29 February
         return day.replace(year=day.year + years, day=28)
-
-
-# ---- the org. unit filter ------------------------------------------------------------------
-
-
-def unit_choice(unit_ids: frozenset[int] | None) -> str:
-    return ALL_UNITS if unit_ids is None else ",".join(str(u) for u in sorted(unit_ids))
-
-
-def unit_ids(choice: str) -> frozenset[int] | None:
-    """The widget's choice as the filter's units: None means all my units."""
-    return None if choice == ALL_UNITS else frozenset(int(v) for v in choice.split(","))
-
-
-def unit_options(names: dict[str, str], value: str) -> dict[str, str]:
-    """The unit choices and their names: all my units, each unit, and the several units a link
-    asked for, while that choice is the one shown."""
-    options = {ALL_UNITS: "All my units", **names}
-    if "," in value and all(v in names for v in value.split(",")):
-        options[value] = " + ".join(names[v] for v in value.split(","))
-    return options
-
-
-def _prepare_unit_filter(actor: Actor, names: dict[str, str]) -> dict[str, str]:
-    """Follow the current unit while the filter still shows the old one; fall back to the default
-    when the choice is no longer the user's (another demo user signed in)."""
-    state, default = overview_state(), unit_choice(default_filter(actor).org_unit_ids)
-    seen, now = state.current_unit, actor.current_org_unit_id
-    if seen is not None and seen != now and st.session_state.get(UNIT) == str(seen):
-        st.session_state[UNIT] = default
-    state.current_unit = now
-    options = unit_options(names, st.session_state.get(UNIT, default))
-    if st.session_state.get(UNIT, default) not in options:
-        st.session_state[UNIT] = default
-    return options
 
 
 # ---- the widgets ---------------------------------------------------------------------------
@@ -184,7 +154,7 @@ def draw_filters(
     """The filter widgets, in a row above the table (``unit_names``: the user's units by id,
     ``sender_names``: the people of those units, ``text_names``: their standard texts); returns
     the place under them where a contradiction between the two dates is shown."""
-    units = _prepare_unit_filter(actor, unit_names)
+    units = prepare_unit_filter(actor, unit_names)
     senders = id_options(sender_names, st.session_state.get(SENT_BY), "Anyone", "User")
     texts = id_options(text_names, st.session_state.get(STANDARD_TEXT), "Any or none", "Standard text")
     w = FILTER_WIDTHS
@@ -254,7 +224,29 @@ def draw_filters(
             persist_state="session",
             width=w[RESENT],
         )
+    gateway_error_filter()
     return st.container()
+
+
+def gateway_error_filter() -> None:
+    """The gateway error a link asked for, in the gateway's words, and a button that removes it."""
+    error = st.session_state.get(GATEWAY_ERROR)
+    if not error:
+        return
+    with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+        st.caption(f"Gateway error: {plain(error)}", width="content")
+        st.button(
+            "Clear",
+            key=CLEAR_GATEWAY_ERROR,
+            icon=":material/close:",
+            type="tertiary",
+            help="Show the messages whatever their gateway error",
+            on_click=_clear_gateway_error,
+        )
+
+
+def _clear_gateway_error() -> None:
+    st.session_state[GATEWAY_ERROR] = None
 
 
 def sort_select() -> None:
@@ -277,6 +269,7 @@ def current_filter(contact_id: int | None, zone: str) -> OverviewFilter:
         contact_id=contact_id,
         sent_by_user_id=state.get(SENT_BY),
         standard_text_id=state.get(STANDARD_TEXT),
+        gateway_error=state.get(GATEWAY_ERROR),
         sort=state.get(SORT, Sort.SENT_ON_DESC),
         region=runtime().config.default_region,
     )

@@ -22,7 +22,8 @@ STATE_KEY = "overview"
 TEXT, PHONE, FROM, TO, STATUS, SENT_BY = "text", "phone", "from", "to", "status", "sent_by"
 STANDARD_TEXT = "standard_text"
 UNIT, RESENT, SORT = "ov_unit", "ov_resent", "ov_sort"
-FILTER_KEYS = (TEXT, PHONE, FROM, TO, STATUS, UNIT, SENT_BY, STANDARD_TEXT, RESENT, SORT)
+GATEWAY_ERROR, CLEAR_GATEWAY_ERROR = "ov_gateway_error", "ov_clear_gateway_error"  # no widget: a caption and a button
+FILTER_KEYS = (TEXT, PHONE, FROM, TO, STATUS, UNIT, SENT_BY, STANDARD_TEXT, GATEWAY_ERROR, RESENT, SORT)
 PAGE = "ov_page"  # the pager
 # The buttons.  Send SMS is drawn on every full run of the page, so its absence from the session
 # means the page was just entered (Streamlit forgets a widget another page's run did not draw).

@@ -8,6 +8,7 @@ aggregated by ``sms_core.read_models.delivery_rates``; this page only draws them
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import timedelta
 
 import streamlit as st
@@ -27,6 +28,7 @@ from sms_core.read_models.delivery_rates import (
     STUCK,
     UNIT_COUNTS,
     DeliveryReport,
+    FailureReason,
     Headline,
     Period,
     UnitFigures,
@@ -34,7 +36,7 @@ from sms_core.read_models.delivery_rates import (
     organisation_today,
 )
 from sms_core.read_models.overview import OverviewFilter
-from sms_core.read_models.overview_link import link_url
+from sms_core.read_models.overview_link import ERROR_LENGTH, link_url
 from sms_core.use_cases.accounts import units_of
 
 
@@ -55,9 +57,10 @@ def these_messages(
 
 def link(label: str, f: OverviewFilter, actor: Actor, icon: str | None = None) -> None:
     """A click-through to the overview; plain text for someone who may not open the overview.
-    The link's address is its tooltip, for sharing or opening in a new tab."""
+    The link's address is its tooltip, for sharing or opening in a new tab (as text: it may hold
+    a gateway's words, and a tooltip reads Markdown)."""
     if actor.can(Permission.VIEW_SMS):
-        overview_link(label, f, icon=icon, help=link_url(f))
+        overview_link(label, f, icon=icon, help=plain(link_url(f)))
     else:
         st.markdown(label)
 
@@ -180,6 +183,17 @@ def show_units(report: DeliveryReport, actor: Actor) -> None:
                 link(f"{value:,}", these_messages(statuses, [unit.org_unit_id], report.period, actor), actor)
 
 
+def reason_messages(reason: FailureReason, report: DeliveryReport, actor: Actor) -> OverviewFilter:
+    """The messages counted under this reason: its status and its gateway error.  A reason without
+    an error counts its status's messages that carry none: pre-send refusals, which never do, so
+    the status alone finds exactly them.  An error longer than a link carries falls back to the
+    status too."""
+    messages = these_messages({reason.status}, report.org_unit_ids, report.period, actor)
+    if reason.error and len(reason.error) <= ERROR_LENGTH:
+        return replace(messages, gateway_error=reason.error)
+    return messages
+
+
 def show_reasons(report: DeliveryReport, actor: Actor) -> None:
     st.subheader("Top reasons for failures and refusals")
     if not report.reasons:
@@ -189,8 +203,7 @@ def show_reasons(report: DeliveryReport, actor: Actor) -> None:
     chart.altair_chart(reasons_chart(report), width="stretch")
     with links:
         for reason in report.reasons:
-            messages = these_messages({reason.status}, report.org_unit_ids, report.period, actor)
-            link(f"**{reason.count:,}** · {plain(reason.reason)}", messages, actor)
+            link(f"**{reason.count:,}** · {plain(reason.reason)}", reason_messages(reason, report, actor), actor)
 
 
 actor = current_actor()

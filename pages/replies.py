@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from pages._overview_filters import FILTER_WIDTHS, offered_days, unit_choice, unit_ids, unit_options
+from pages._overview_filters import FILTER_WIDTHS, offered_days
+from pages._overview_units import unit_choice, unit_ids, unit_options
 from pages._replies_table import live_replies
 from pages._shared import browser_zone, current_actor, database, runtime, show_refusal
 from sms_core.domain.errors import InvalidInput, SmsError

@@ -10,7 +10,9 @@ Why it is shaped like this:
   indexes on org unit / status / sent on, and pg_trgm for "contains" on PostgreSQL); the count
   stops at ``COUNT_CAP`` + 1 rows instead of counting everything, and the page waits for it no
   longer than a budget (``read_models.overview_count``); the export streams keyset pages
-  (``read_models.overview_export``), so its size never depends on memory.
+  (``read_models.overview_export``), so its size never depends on memory.  A gateway error with
+  a failure or refusal status (Delivery rates' top reasons) is read from the partial indexes that
+  hold just those (migration 0004).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import ColumnElement, Select, false, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, func, literal_column, or_, select
 
 from sms_core.domain.errors import InvalidInput
 from sms_core.domain.permissions import Actor, Permission
@@ -33,9 +35,11 @@ from sms_core.domain.phones import (
     parse_phone,
 )
 from sms_core.domain.statuses import SmsStatus
+from sms_core.read_models.delivery_rate_figures import LONG_ERROR_BYTES
 from sms_core.read_models.message_count import PAGE_SIZE, MessageCount
 from sms_core.read_models.overview_export import EXPORT_COLUMNS as EXPORT_COLUMNS  # what callers import here
 from sms_core.read_models.overview_export import ExportProgress, KeysetPart, csv_chunks
+from sms_core.storage.byte_length import octet_length
 from sms_core.storage.database import Database
 from sms_core.storage.models import OrgUnit, SmsMessage
 from sms_core.storage.text_search import text_contains
@@ -83,6 +87,7 @@ class OverviewFilter:
     contact_id: int | None = None
     sent_by_user_id: int | None = None  # "Sent by": the user who sent
     standard_text_id: int | None = None  # the standard text the messages were made from
+    gateway_error: str | None = None  # exactly the error the gateway gave (a failure's or refusal's)
     sort: Sort = Sort.SENT_ON_DESC
     region: str = DEFAULT_REGION
     zone: ZoneInfo = field(init=False, repr=False, compare=False)
@@ -136,7 +141,8 @@ def conditions(actor: Actor, f: OverviewFilter) -> list[ColumnElement[bool]]:
     """The WHERE clause of every overview statement; refuses a user who may not view SMS."""
     actor.require(Permission.VIEW_SMS)
     units = visible_units(actor, f)
-    if not units or "\x00" in f.text:  # no stored text holds a NUL (PostgreSQL cannot even be asked for one)
+    typed = f.text + (f.gateway_error or "")
+    if not units or "\x00" in typed:  # no stored text holds a NUL (PostgreSQL cannot even be asked for one)
         return [false()]
     where: list[ColumnElement[bool]] = [SmsMessage.org_unit_id.in_(sorted(units))]
     if f.text.strip():
@@ -158,7 +164,18 @@ def conditions(actor: Actor, f: OverviewFilter) -> list[ColumnElement[bool]]:
         where.append(SmsMessage.sent_by_user_id == f.sent_by_user_id)
     if f.standard_text_id is not None:
         where.append(SmsMessage.standard_text_id == f.standard_text_id)
+    if f.gateway_error:
+        where.append(gateway_error_is(f.gateway_error))
     return where
+
+
+def gateway_error_is(error: str) -> ColumnElement[bool]:
+    """Exactly this gateway error.  Its length in bytes follows from the equality, but saying it
+    in the words of the failure-reasons indexes' predicates (migration 0004) lets PostgreSQL read
+    the messages from them when the statuses asked for are failures or refusals."""
+    length, limit = octet_length(SmsMessage.gateway_error), literal_column(str(LONG_ERROR_BYTES))
+    in_its_index = length > limit if len(error.encode(errors="surrogatepass")) > LONG_ERROR_BYTES else length <= limit
+    return and_(SmsMessage.gateway_error == error, in_its_index)
 
 
 def contains_pattern(typed: str) -> str:

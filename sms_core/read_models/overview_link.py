@@ -19,11 +19,13 @@ The parameters, each optional (absent: what the overview shows by default):
     contact       a contact id: that contact's messages (the overview then sends to that contact)
     sent_by       a user id: the messages that user sent
     standard_text a standard text's id: the messages made from it
+    error         a gateway error, exactly as the message holds it (Delivery rates' top reasons)
     page          the page of the table, from 1
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -46,11 +48,16 @@ PARAMETERS = (
     "contact",
     "sent_by",
     "standard_text",
+    "error",
     "page",
 )
 ALL_UNITS = "all"
 RESENT = {"yes": True, "no": False}
 SORTS = {s.value: s for s in Sort}
+# The longest gateway error a link carries: more than any error the app stores (it keeps 500
+# characters of a gateway's words, and may put a sentence of its own around them), and short
+# enough that the address stays one every server takes, whatever the characters.
+ERROR_LENGTH = 1000
 
 
 @dataclass(frozen=True)
@@ -102,6 +109,7 @@ def read_link(
         contact_id=contact_id,
         sent_by_user_id=_id(params.get("sent_by"), "a user id", "Sent by", warnings),
         standard_text_id=_id(params.get("standard_text"), "a standard text", "standard text", warnings),
+        gateway_error=_gateway_error(params.get("error"), warnings),
         sort=_choice(params.get("sort"), SORTS, "a sort order", default.sort, warnings),
     )
     page = _page(params.get("page"), warnings)
@@ -135,6 +143,8 @@ def link_params(f: OverviewFilter, page: int = 1, *, default: OverviewFilter | N
         params["sent_by"] = [str(f.sent_by_user_id)]
     if f.standard_text_id is not None:
         params["standard_text"] = [str(f.standard_text_id)]
+    if f.gateway_error:
+        params["error"] = [f.gateway_error]
     if page > 1:
         params["page"] = [str(page)]
     return params
@@ -247,6 +257,24 @@ def _id(values: Sequence[str] | None, what: str, which: str, warnings: list[str]
         warnings.append(f"“{value}” in the link is not {what}, so the {which} filter is ignored.")
         return None
     return row_id
+
+
+def _gateway_error(values: Sequence[str] | None, warnings: list[str]) -> str | None:
+    """Compared exactly, so kept as written.  A value no message's error can be is ignored: one
+    longer than a link carries, or with a control character (the app stores none)."""
+    value = _last(values)
+    if value is None or not value.strip():
+        return None
+    if len(value) > ERROR_LENGTH:
+        warnings.append(
+            f"The gateway error in the link (“{value[:40]}…”) is longer than {ERROR_LENGTH:,} characters, "
+            "so the gateway error filter is ignored."
+        )
+        return None
+    if any(unicodedata.category(ch) in {"Cc", "Cs"} for ch in value):
+        warnings.append(f"“{value}” in the link is not a gateway error, so the gateway error filter is ignored.")
+        return None
+    return value
 
 
 def _page(values: Sequence[str] | None, warnings: list[str]) -> int:

@@ -6,14 +6,17 @@ from urllib.parse import parse_qs
 
 from test_app_shell import menu, open_page, run_as
 
+from pages._shared import plain
 from sms_core.domain.delivery_times import describe_seconds
 from sms_core.domain.statuses import SmsStatus
 from sms_core.read_models.delivery_rates import Period, delivery_report, today_in
+from sms_core.read_models.overview import count_messages
+from sms_core.read_models.overview_link import read_link
 from sms_core.storage.models import SmsMessage
 from sms_core.use_cases.accounts import load_actor, units_of
 
 
-def add_message(db, unit_code: str, status: SmsStatus, days_ago: int = 2) -> None:
+def add_message(db, unit_code: str, status: SmsStatus, days_ago: int = 2, error: str | None = None) -> None:
     """A message of our own on top of the demo history, so a test does not hang on its mix."""
     unit = next(u for u in units_of(db, load_actor(db, "admin")) if u.code == unit_code)
     with db.session() as s:
@@ -24,6 +27,7 @@ def add_message(db, unit_code: str, status: SmsStatus, days_ago: int = 2) -> Non
                 org_unit_id=unit.id,
                 status=status,
                 sent_on=datetime.now(UTC) - timedelta(days=days_ago),
+                gateway_error=error,
             )
         )
 
@@ -162,3 +166,23 @@ def test_delivery_rates_by_sender_link_to_that_senders_messages(app_env):
     assert ("Received",) in by_label and ("Rejected", "Sending failed") in by_label
     assert f"{top.figures.sent:,}" in [label for label, params in links(at) if params in sent]
     assert report.breakdowns.standard_texts[0].name == "Typed, no standard text"
+
+
+def test_each_top_reason_links_to_the_messages_of_its_status_and_gateway_error(app_env):
+    """A lead clicking "25 · Sending failed: Absent subscriber" must land on those 25 messages,
+    not on every failed one; a pre-send refusal has no error, and its status alone finds it."""
+    error = "Absent *subscriber* & co, www.example.com"  # the gateway's words, shown as written
+    for unit in ("OSL", "BGN") * 12 + ("TOS",):
+        add_message(app_env, unit, SmsStatus.SENDING_FAILED, error=error)
+    for _ in range(25):
+        add_message(app_env, "OSL", SmsStatus.CONSENT_NOT_REGISTERED)
+    at = open_rates()
+    reasons = {label: params for label, params in links(at) if " · " in label}
+    [absent] = [params for label, params in reasons.items() if label == f"**25** · {plain('Sending failed: ' + error)}"]
+    today = today_in("Europe/Oslo")
+    period = {"from": [(today - timedelta(days=29)).isoformat()], "to": [today.isoformat()]}
+    assert absent == {"status": ["Sending failed"], "error": [error], "unit": ["all"], **period}
+    lead = load_actor(app_env, "lead")
+    assert count_messages(app_env, lead, read_link(absent, lead, "Europe/Oslo").filter).value == 25
+    consent = next(params for label, params in reasons.items() if label.endswith("· Consent is not registered"))
+    assert consent == {"status": ["Consent is not registered"], "unit": ["all"], **period}

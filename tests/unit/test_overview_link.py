@@ -10,6 +10,7 @@ from sms_core.domain.permissions import Actor, Permission
 from sms_core.domain.statuses import SmsStatus as S
 from sms_core.read_models.overview import OverviewFilter, Sort
 from sms_core.read_models.overview_link import (
+    ERROR_LENGTH,
     OverviewLink,
     default_filter,
     link_params,
@@ -59,6 +60,10 @@ READ = [
     ({"sent_by": ["7", " 8 "]}, with_(sent_by_user_id=8), 1),
     ({"sent_by": ""}, with_(), 1),  # the filter cleared
     ({"standard_text": "3"}, with_(standard_text_id=3), 1),
+    ({"error": "Absent subscriber"}, with_(gateway_error="Absent subscriber"), 1),
+    ({"error": [" Absent subscriber", "50%_off "]}, with_(gateway_error="50%_off "), 1),  # exactly as written
+    ({"error": "x" * ERROR_LENGTH}, with_(gateway_error="x" * ERROR_LENGTH), 1),
+    ({"error": " "}, with_(), 1),  # the filter cleared
     ({"page": "3"}, with_(), 3),
     ({"page": ["9", "2"]}, with_(), 2),
 ]
@@ -145,6 +150,20 @@ IGNORED = [
         "“-2” in the link is not a standard text, so the standard text filter is ignored.",
         with_(),
     ),
+    (
+        "error",
+        ["y" * (ERROR_LENGTH + 1)],
+        f"The gateway error in the link (“{'y' * 40}…”) is longer than 1,000 characters, "
+        "so the gateway error filter is ignored.",
+        with_(),
+    ),
+    (
+        "error",
+        ["a\x00b"],
+        "“a\x00b” in the link is not a gateway error, so the gateway error filter is ignored.",
+        with_(),
+    ),
+    ("error", ["line\nbreak"], "in the link is not a gateway error", with_()),  # no stored error holds one
     ("page", ["0"], "“0” in the link is not a page number, so the first page is shown.", with_()),
     ("page", ["two"], "“two” in the link is not a page number", with_()),
 ]
@@ -222,6 +241,11 @@ WRITE = [
     ),
     (with_(sent_by_user_id=7, statuses={S.RECEIVED}), 1, {"status": ["Received"], "unit": ["5"], "sent_by": ["7"]}),
     (with_(standard_text_id=2), 1, {"unit": ["5"], "standard_text": ["2"]}),
+    (
+        with_(statuses={S.SENDING_FAILED}, gateway_error="Absent subscriber"),
+        1,
+        {"status": ["Sending failed"], "unit": ["5"], "error": ["Absent subscriber"]},
+    ),
 ]
 
 
@@ -246,6 +270,7 @@ def test_the_overviews_own_url_leaves_out_the_current_unit():
         with_(text="a\x00b", phone="\u202e", statuses=set(S), org_unit_ids={3, 5, 12}, resent=True),
         with_(sent_from=date(2026, 2, 28), sent_to=date(2026, 3, 1), sort=Sort.SENT_ON_ASC, org_unit_ids=None),
         with_(text="&status=Received#top", contact_id=1),
+        with_(statuses={S.REJECTED}, gateway_error="Rejected: 50% off_ & more at www.x.no #1 😊 ?error=2"),
     ],
 )
 @pytest.mark.parametrize("page", [1, 2, 200])
@@ -260,4 +285,8 @@ def test_the_url_is_the_overviews_path_with_the_parameters_encoded():
     assert (
         link_url(with_(text="a&b c", statuses={S.RECEIVED}), 2)
         == "/sms-messages?text=a%26b+c&status=Received&unit=5&page=2"
+    )
+    assert (
+        link_url(with_(gateway_error="Absent subscriber & co"), default=HOME)
+        == "/sms-messages?error=Absent+subscriber+%26+co"
     )
