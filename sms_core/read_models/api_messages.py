@@ -50,12 +50,6 @@ def message_summary(message: SmsMessage) -> dict:
     }
 
 
-def api_message(db: Database, actor: Actor, message_id: int) -> dict:
-    """The message without its history: what POST /sms answers, in one query."""
-    with db.session() as session:
-        return message_summary(visible_message(session, actor, message_id))
-
-
 def message_with_history(db: Database, actor: Actor, message_id: int) -> dict:
     with db.session() as session:
         message = visible_message(session, actor, message_id)

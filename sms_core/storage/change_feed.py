@@ -35,14 +35,19 @@ def mark_changed(session: Session, org_unit_ids: Iterable[int]) -> None:
 
 @event.listens_for(Session, "before_commit")
 def _announce_before_commit(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint released: the transaction goes on
+        return
     units = session.info.pop(_CHANGED, None)
     if units:
         announce(session, units)
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_after_rollback(session: Session) -> None:
-    session.info.pop(_CHANGED, None)
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_after_rollback(session: Session, previous_transaction) -> None:
+    """The whole transaction is gone: so are its changes.  A savepoint rolled back (one refused
+    send of a batch) forgets nothing: the other sends' units are still announced at the commit."""
+    if previous_transaction.parent is None:
+        session.info.pop(_CHANGED, None)
 
 
 def announce(session: Session, org_unit_ids: Iterable[int]) -> None:

@@ -9,7 +9,9 @@ group commit, where each send has a savepoint of its own and a refused one fails
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -23,6 +25,7 @@ from sms_core.domain.segments import count_sms
 from sms_core.domain.sms_text import validate_text
 from sms_core.domain.statuses import SmsStatus
 from sms_core.read_models.message_detail import MessageView
+from sms_core.storage.api_models import ApiKey
 from sms_core.storage.change_feed import mark_changed
 from sms_core.storage.database import Database
 from sms_core.storage.models import DispatchState, OrgUnit, SmsMessage, StatusEvent, utcnow
@@ -30,7 +33,10 @@ from sms_core.use_cases._send_keys import scoped_key
 from sms_core.use_cases.api_callbacks import enqueue_status_callback
 from sms_core.use_cases.consent import check_consent, contact_numbers
 from sms_core.use_cases.readiness import unit_refusal
+from sms_core.use_cases.settings import hold_settings
 from sms_core.use_cases.standard_texts import usable_standard_text
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -101,12 +107,22 @@ def record_prepared(session: Session, send: PreparedSend) -> SmsMessage | None:
     )
 
 
-def record_sends(db: Database, sends: list[PreparedSend]) -> list[MessageView | SmsError]:
-    """Record many sends in one transaction: each the message, or the refusal that stopped it.
-    A send whose idempotency key is already taken (earlier, or earlier in this batch) is
-    answered with the message that holds it."""
-    outcomes: list[MessageView | SmsError] = []
-    with db.session() as session:
+def record_sends(
+    db: Database, sends: list[PreparedSend], describe: Callable[[SmsMessage], T] = MessageView.of
+) -> list[T | SmsError]:
+    """Record many sends in one transaction: each the message (as ``describe`` makes it), or the
+    refusal that stopped it.  A send whose idempotency key is already taken (earlier, or earlier
+    in this batch) is answered with the message that holds it.
+
+    What every send of the batch reads alike is read once: the settings, and the units and API
+    keys the sends name, held here so the session's (weak) identity map answers each lookup."""
+    outcomes: list[T | SmsError] = []
+    with db.session(cached_plans=True) as session:
+        hold_settings(session)
+        held = [
+            *session.scalars(select(OrgUnit).where(OrgUnit.id.in_({s.unit_id for s in sends}))),
+            *session.scalars(select(ApiKey).where(ApiKey.id.in_({s.actor.api_key_id for s in sends}))),
+        ]
         for send in sends:
             try:
                 with session.begin_nested():
@@ -117,9 +133,10 @@ def record_sends(db: Database, sends: list[PreparedSend]) -> list[MessageView | 
                         )
                     if message is None:
                         raise Conflict("This submission has already been recorded.")
-                    outcomes.append(MessageView.of(message))
+                    outcomes.append(describe(message))
             except SmsError as refusal:
                 outcomes.append(refusal)
+        del held  # kept until the last send is recorded
     return outcomes
 
 

@@ -73,7 +73,19 @@ class SettingState:
         return self.definition.help
 
 
+_HELD = "sms_settings_held"
+
+
+def hold_settings(session: Session) -> None:
+    """Read the settings once for the rest of this session: a batch of sends would read them
+    twice a send (the unit's readiness, the consent rule)."""
+    session.info.pop(_HELD, None)
+    session.info[_HELD] = read_settings(session)
+
+
 def read_settings(session: Session) -> SmsSettings:
+    if held := session.info.get(_HELD):
+        return held
     values = {d.key: d.default for d in DEFINITIONS}
     for row in session.scalars(select(Setting).where(Setting.key.in_(BY_KEY))):
         values[row.key] = BY_KEY[row.key].parse(row.value)

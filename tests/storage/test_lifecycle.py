@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import update
+from sqlalchemy import select, update
 from support import ReportServer, accepting
 
 from sms_core.bootstrap import bootstrap
@@ -303,3 +303,37 @@ def test_reports_long_after_the_status_check_window_are_refused(demo_db, staff):
     assert get_message(demo_db, staff, message.id).status is S.STATUS_CHECK_TIMEOUT
     assert apply_delivery_report(demo_db, late.id, late_token, K.DELIVERED).changed
     assert get_message(demo_db, staff, late.id).status is S.RECEIVED
+
+
+def test_a_batch_of_sends_with_a_refused_one_is_announced_once_it_commits(demo_db, staff, watcher):
+    """The API's group commit: each send has a savepoint; releasing one, or rolling back the
+    refused one, must neither announce early nor forget the units the others changed."""
+    from sms_core.config import DEFAULTS
+    from sms_core.domain.errors import InvalidInput
+    from sms_core.use_cases.recording import prepare_send, record_sends
+
+    def prepared(contact_id=None, phone=NUMBER):
+        return prepare_send(
+            staff,
+            text="batch",
+            phone=phone,
+            contact_id=contact_id,
+            org_unit_id=None,
+            idempotency_key=None,
+            submit=False,
+            config=DEFAULTS,
+            reference=None,
+            standard_text_id=None,
+        )
+
+    with demo_db.session() as s:
+        contact = s.scalar(select(SmsMessage.contact_id).where(SmsMessage.contact_id.is_not(None)))
+    mine = sorted(staff.org_unit_ids)
+    time.sleep(0.3)  # PostgreSQL: let the listener connect
+    before = watcher.version(mine)
+    outcomes = record_sends(demo_db, [prepared(), prepared(), prepared(contact, "+4741555999")])  # refused last
+    assert isinstance(outcomes[2], InvalidInput) and outcomes[0].id != outcomes[1].id
+    deadline = time.monotonic() + 3
+    while watcher.version(mine) == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert watcher.version(mine) != before

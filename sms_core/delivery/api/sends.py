@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from sms_core.delivery.reports import ReportBatcher
 from sms_core.domain.errors import SmsError
-from sms_core.read_models.message_detail import MessageView
+from sms_core.read_models.api_messages import message_summary
 from sms_core.storage.database import Database
 from sms_core.use_cases.recording import PreparedSend, record_sends
 
@@ -23,18 +23,18 @@ class SendBatcher(ReportBatcher):
     def __init__(self, db: Database, max_batch: int = 100):
         super().__init__(db, max_batch=max_batch)
 
-    def send(self, send: PreparedSend) -> MessageView:
-        """The recorded message; raises what refused it (InvalidInput, NotFound, …)."""
+    def send(self, send: PreparedSend) -> dict:
+        """The recorded message as the API shows it; raises what refused it (InvalidInput, …)."""
         outcome = self.apply(send)  # type: ignore[arg-type]
         if isinstance(outcome, Exception):
             raise outcome
         return outcome  # type: ignore[return-value]
 
-    def _store_together(self, sends: list[PreparedSend]) -> list[MessageView | SmsError]:  # type: ignore[override]
-        return record_sends(self.db, sends)
+    def _store_together(self, sends: list[PreparedSend]) -> list[dict | SmsError]:  # type: ignore[override]
+        return record_sends(self.db, sends, message_summary)
 
-    def _store_alone(self, send: PreparedSend) -> MessageView | SmsError:  # type: ignore[override]
-        return record_sends(self.db, [send])[0]
+    def _store_alone(self, send: PreparedSend) -> dict | SmsError:  # type: ignore[override]
+        return record_sends(self.db, [send], message_summary)[0]
 
     def _failure(self, exc: Exception) -> Exception:  # type: ignore[override]
         return exc

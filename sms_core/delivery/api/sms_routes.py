@@ -10,7 +10,7 @@ from fastapi import APIRouter, Header, Query, Response
 from sms_core.delivery.api.app import API_PREFIX, Context, Sender
 from sms_core.delivery.api.schemas import Message, MessageDetail, MessagePage, Problem, SendRequest
 from sms_core.domain.errors import InvalidInput, NotFound
-from sms_core.read_models.api_messages import api_filter, api_message, list_api_messages, message_with_history
+from sms_core.read_models.api_messages import api_filter, list_api_messages, message_with_history
 from sms_core.use_cases.api_contacts import contact_id_by_external_id
 from sms_core.use_cases.api_idempotency import once, request_hash
 from sms_core.use_cases.recording import prepare_send
@@ -56,8 +56,7 @@ def _send(ctx, actor, body: SendRequest, idempotency_key: str | None) -> tuple[i
         standard_text_id=None,
     )
     recorded = ctx.sends.send(send)  # with the sends that arrived meanwhile, in one transaction
-    message = Message(**_links(api_message(ctx.db, actor, recorded.id)))
-    return 201, message.model_dump_json(), recorded.id
+    return 201, Message(**_links(recorded)).model_dump_json(), recorded["id"]
 
 
 @router.post(
