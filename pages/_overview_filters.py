@@ -205,6 +205,7 @@ def draw_filters(
             list(senders),
             key=SENT_BY,
             format_func=senders.__getitem__,
+            placeholder=senders[None],  # None is "no choice" to Streamlit: say what it means here
             persist_state="session",
             width=w[SENT_BY],
         )
@@ -213,6 +214,7 @@ def draw_filters(
             list(texts),
             key=STANDARD_TEXT,
             format_func=texts.__getitem__,
+            placeholder=texts[None],
             persist_state="session",
             width=w[STANDARD_TEXT],
         )

@@ -379,6 +379,7 @@ def test_sent_by_is_a_filter_kept_in_the_url(app_env):
     assert table(at)["Text"].iloc[0] == "Sent by staff" and "Sent by the lead" not in set(table(at)["Text"])
     at.selectbox(key="sent_by").set_value(None)
     assert "sent_by" not in rerun(at).query_params  # Anyone: nothing to keep
+    assert at.selectbox(key="sent_by").proto.placeholder == "Anyone"  # what the empty box reads
     assert {"Sent by staff", "Sent by the lead"} <= set(table(at)["Text"])
 
 
