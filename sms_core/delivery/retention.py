@@ -1,8 +1,8 @@
 """Retention: personal data kept only as long as the organisation's settings say.
 
 Why it works like this:
-- Each kind of data is one ``Target`` (message texts and numbers, status-event details; replies
-  can be one more entry): the setting that says how many days to keep it, and the batch that
+- Each kind of data is one ``Target`` (message texts and numbers, status-event details, replies):
+  the setting that says how many days to keep it, and the batch that
   anonymises the next rows older than that.  A message keeps its status, org unit, sent on,
   resent, segments and link to its original, so every count and delivery rate stays exact: the
   daily roll-up's triggers (migration 0003) fire only when those columns change, and these
@@ -31,16 +31,21 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import String, case, func, literal, select, text, tuple_, update
+from sqlalchemy import String, case, cast, func, literal, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from sms_core.domain.errors import SmsError
-from sms_core.domain.setting_definitions import RETENTION_EVENT_DETAIL_DAYS, RETENTION_MESSAGE_DAYS
+from sms_core.domain.setting_definitions import (
+    RETENTION_EVENT_DETAIL_DAYS,
+    RETENTION_MESSAGE_DAYS,
+    RETENTION_REPLY_DAYS,
+)
 from sms_core.storage.change_feed import mark_changed
 from sms_core.storage.database import Database
 from sms_core.storage.models import DispatchState, SmsMessage, StatusEvent, utcnow
+from sms_core.storage.reply_models import IncomingSms
 from sms_core.storage.retention_models import RetentionProgress, RetentionRun
 from sms_core.use_cases.settings import get_settings
 
@@ -138,9 +143,44 @@ def _event_details(
     return Batch(anonymised, older[0].sent_on, more=len(older) == size)
 
 
+def _replies(session: Session, progress: RetentionProgress, cutoff: datetime, days: int, now: datetime, size: int):
+    """Incoming SMS received before ``cutoff``, oldest first: text, sender's number and contact
+    removed, and the retry key (a hash of number and text) with them; the unit, the time, the
+    message answered and whether it opted out stay, so the opt-out counts hold."""
+    query = select(IncomingSms.id, IncomingSms.received_at, IncomingSms.org_unit_id).where(
+        IncomingSms.received_at < cutoff
+    )
+    if progress.position_at is not None:
+        query = query.where(
+            tuple_(IncomingSms.received_at, IncomingSms.id) > (progress.position_at, progress.position_id)
+        )
+    older = session.execute(query.order_by(IncomingSms.received_at, IncomingSms.id).limit(size)).all()
+    if not older:
+        return Batch(0, None, more=False)
+    progress.position_at, progress.position_id = older[-1].received_at, older[-1].id
+    sender = IncomingSms.sender
+    anonymised = session.execute(
+        update(IncomingSms)
+        .where(IncomingSms.id.in_([r.id for r in older]), IncomingSms.text != removed(days))
+        .values(
+            text=removed(days),
+            sender=case(
+                (func.length(sender) > 2, literal("**", String) + func.substr(sender, func.length(sender) - 1, 2)),
+                else_=sender,
+            ),
+            contact_id=None,
+            dedupe_key=literal("removed:", String) + cast(IncomingSms.id, String),
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    mark_changed(session, {r.org_unit_id for r in older if r.org_unit_id is not None})  # the open Replies pages
+    return Batch(anonymised, older[0].received_at, more=len(older) == size)
+
+
 TARGETS: tuple[Target, ...] = (
     Target("message texts and numbers", RETENTION_MESSAGE_DAYS, _messages),
     Target("status-event details", RETENTION_EVENT_DETAIL_DAYS, _event_details),
+    Target("replies", RETENTION_REPLY_DAYS, _replies),
 )
 
 

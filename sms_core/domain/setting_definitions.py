@@ -154,6 +154,7 @@ def mail_addresses(value: str) -> tuple[str, ...]:
 ORGANISATION_TIME_ZONE = "organisation_time_zone"
 RETENTION_MESSAGE_DAYS = "retention_message_days"
 RETENTION_EVENT_DETAIL_DAYS = "retention_event_detail_days"
+RETENTION_REPLY_DAYS = "retention_reply_days"
 RETENTION_MAX_DAYS = 36_500  # a hundred years: "for ever" is 0
 API_REQUESTS_PER_MINUTE = "api_requests_per_minute"
 
@@ -261,6 +262,18 @@ DEFINITIONS: tuple[SettingDefinition, ...] = (
         "Keep status-event details (days)",
         "After this many days the details of each status change (the gateway's words) are removed; the "
         "statuses and their times stay. 0 keeps them for ever.",
+        "number",
+        0,
+        section="Retention",
+        minimum=0,
+        maximum=RETENTION_MAX_DAYS,
+    ),
+    SettingDefinition(
+        RETENTION_REPLY_DAYS,
+        "Keep replies (days)",
+        "After this many days a reply's text is replaced by “[removed after N days]”, the sender's number is "
+        "cut to the last two digits and its contact link is dropped. The message it answers, its org. unit, "
+        "when it came and whether it opted out stay, and so do the opt-out counts. 0 keeps them for ever.",
         "number",
         0,
         section="Retention",

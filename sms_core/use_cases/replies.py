@@ -19,7 +19,8 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -172,24 +173,55 @@ def _sent_to(session: Session, numbers: set[str]) -> dict[str, list[_Sent]]:
     """Per number, the newest CANDIDATES messages that went to the gateway, newest first."""
     if not numbers:
         return {}
+    if session.get_bind().dialect.name == "postgresql":
+        rows = session.execute(_newest_per_number_postgres(sorted(numbers)))
+    else:
+        rows = session.execute(_newest_per_number(sorted(numbers)))
+    found: dict[str, list[_Sent]] = {}
+    for phone, *candidate in rows:
+        found.setdefault(phone, []).append(_Sent(*candidate))
+    return found
+
+
+def _newest_per_number_postgres(numbers: list[str]):
+    """Each number's newest messages by walking its (phone, sent on) index backwards, LIMIT
+    CANDIDATES each.  The window function below reads every message ever sent to the numbers: at
+    ten million messages the planner, expecting tens of thousands a number, chose a parallel
+    bitmap scan, a sort and JIT compilation for each batch of replies (462 replies/s instead of
+    2,463 at a million)."""
+    number = func.unnest(postgresql.array(numbers)).table_valued("phone").render_derived("n")
+    newest = (
+        select(SmsMessage.id, SmsMessage.org_unit_id, SmsMessage.contact_id, SmsMessage.sent_on)
+        .where(SmsMessage.phone == number.c.phone, SmsMessage.dlr_token.is_not(None))
+        .order_by(SmsMessage.sent_on.desc(), SmsMessage.id.desc())
+        .limit(CANDIDATES)
+        .lateral("newest")
+    )
+    return (
+        select(number.c.phone, newest.c.id, newest.c.org_unit_id, newest.c.contact_id, OrgUnit.sms_sender)
+        .select_from(number)
+        .join(newest, true())
+        .join(OrgUnit, OrgUnit.id == newest.c.org_unit_id)
+        .order_by(number.c.phone, newest.c.sent_on.desc(), newest.c.id.desc())
+    )
+
+
+def _newest_per_number(numbers: list[str]):
+    """SQLite has no LATERAL; it answers the window function from the same index."""
     newest = func.row_number().over(
         partition_by=SmsMessage.phone, order_by=(SmsMessage.sent_on.desc(), SmsMessage.id.desc())
     )
     ranked = (
         select(SmsMessage.phone, SmsMessage.id, SmsMessage.org_unit_id, SmsMessage.contact_id, newest.label("rank"))
-        .where(SmsMessage.phone.in_(sorted(numbers)), SmsMessage.dlr_token.is_not(None))
+        .where(SmsMessage.phone.in_(numbers), SmsMessage.dlr_token.is_not(None))
         .subquery()
     )
-    rows = session.execute(
+    return (
         select(ranked.c.phone, ranked.c.id, ranked.c.org_unit_id, ranked.c.contact_id, OrgUnit.sms_sender)
         .join(OrgUnit, OrgUnit.id == ranked.c.org_unit_id)
         .where(ranked.c.rank <= CANDIDATES)
         .order_by(ranked.c.phone, ranked.c.rank)
     )
-    found: dict[str, list[_Sent]] = {}
-    for phone, *candidate in rows:
-        found.setdefault(phone, []).append(_Sent(*candidate))
-    return found
 
 
 def _answered(newest: list[_Sent], receiver: str | None, region: str) -> _Sent | None:
