@@ -57,10 +57,12 @@ def these_messages(
 
 def link(label: str, f: OverviewFilter, actor: Actor, icon: str | None = None) -> None:
     """A click-through to the overview; plain text for someone who may not open the overview.
-    The link's address is its tooltip, for sharing or opening in a new tab (as text: it may hold
-    a gateway's words, and a tooltip reads Markdown)."""
+    The link's address is its tooltip, for sharing or opening in a new tab — but not when it
+    carries a gateway's words (a reason's error): a tooltip reads Markdown, and stored text is
+    never put into Markdown, however encoded."""
     if actor.can(Permission.VIEW_SMS):
-        overview_link(label, f, icon=icon, help=plain(link_url(f)))
+        address = plain(link_url(f)) if f.gateway_error is None else None
+        overview_link(label, f, icon=icon, help=address)
     else:
         st.markdown(label)
 
