@@ -7,7 +7,10 @@ Environment:
   BENCH_RESEED=1   seed again even so
   BENCH_ONLY       comma-separated parts to run: overview, rates, alerts, retention, export, page, reports,
                    replies, live, import, api (default all; a partial run prints its table but leaves
-                   BENCHMARKS.md alone; api alone needs no seeded database: it makes and drops one of its own)
+                   BENCHMARKS.md alone unless BENCH_UPDATE=1; api alone needs no seeded database: it makes
+                   and drops one of its own)
+  BENCH_UPDATE=1   with BENCH_ONLY: put the partial run's rows in place of the same rows of the
+                   section for BENCH_ROWS, and add a line saying when, at which commit and which parts
   BENCH_ADMIN_URL  a PostgreSQL database to create the bench databases from
                    (default postgresql+psycopg://postgres@127.0.0.1:5432/postgres)
 """
@@ -22,13 +25,13 @@ os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")
 import sys
 import time
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select, text
 
 from bench import alerts, api, contact_import, delivery_breakdowns, delivery_rates, live, overview, replies, worker
 from bench.database import ADMIN_URL, ADMIN_USER, BENCH_USER, BenchDatabases, message_count, prepare
-from bench.report import machine, markdown, print_table, write_benchmarks
+from bench.report import current_commit, machine, markdown, print_table, update_rows, write_benchmarks
 from bench.timing import Result
 from sms_core.domain.permissions import Actor
 from sms_core.storage.database import Database
@@ -132,6 +135,20 @@ def run_parts(dbs: BenchDatabases, s: Scene, parts: set[str], log) -> list[Resul
     return results
 
 
+def _update(rows: int, parts: set[str], results: list[Result], commit: str, log) -> None:
+    if os.environ.get("BENCH_UPDATE") != "1":
+        return
+    when = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+    loads = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    update_rows(
+        rows,
+        results,
+        f"**Re-measured {when}** at commit {commit} (BENCH_ONLY={','.join(sorted(parts))}, load average at the end "
+        f"{loads}): the rows of {', '.join(sorted(parts))}; the other rows are from the run above",
+    )
+    log(f"\nrows of {', '.join(sorted(parts))} updated in BENCHMARKS.md (section for {rows:,} messages)")
+
+
 def _admin_url() -> str:
     return os.environ.get("BENCH_ADMIN_URL") or ADMIN_URL
 
@@ -144,7 +161,9 @@ def main() -> None:
     log = lambda line: print(line, flush=True)  # noqa: E731
     started = time.monotonic()
     if parts == {"api"}:  # a database of its own: the seeded one is not needed
-        print_table(api.measure_api(_admin_url(), log=log))
+        results = api.measure_api(_admin_url(), log=log)
+        print_table(results)
+        _update(rows, parts, results, current_commit(), log)
         return
     dbs = prepare(
         rows, os.environ.get("BENCH_ADMIN_URL") or ADMIN_URL, reseed=os.environ.get("BENCH_RESEED") == "1", log=log
@@ -167,6 +186,8 @@ def main() -> None:
     if parts == set(PARTS):
         write_benchmarks(rows, markdown(rows, info, results, context))
         log(f"\nwritten to BENCHMARKS.md (section for {rows:,} messages)")
+    else:
+        _update(rows, parts, results, info["Commit"], log)
     for database in (dbs.db, dbs.naive):
         database.dispose()
 

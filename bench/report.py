@@ -49,11 +49,11 @@ def machine(db: Database) -> dict[str, str]:
         "Python": platform.python_version(),
         "Database": f"{size} (sms_messages with its indexes: {table})",
         "Load average at start": " ".join(f"{x:.1f}" for x in os.getloadavg()),
-        "Commit": _commit(),
+        "Commit": current_commit(),
     }
 
 
-def _commit() -> str:
+def current_commit() -> str:
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True)
         dirty = subprocess.run(
@@ -135,3 +135,28 @@ def write_benchmarks(rows_seeded: int, section: str, path: Path = BENCHMARKS) ->
     else:
         updated = current.rstrip("\n") + "\n\n" + block + "\n"
     path.write_text(updated)
+
+
+def update_rows(rows_seeded: int, results: list[Result], remeasured: str, path: Path = BENCHMARKS) -> None:
+    """Put a partial run's rows into this row count's section in place of the same rows, and say
+    so in the section's list (``remeasured``): the other rows keep the full run's figures and date.
+
+    A full run at 10M takes most of an hour; re-measuring the figures a change touched should not.
+    """
+    start, end = f"<!-- bench:{rows_seeded}:start -->", f"<!-- bench:{rows_seeded}:end -->"
+    current = path.read_text()
+    if start not in current or end not in current:
+        raise SystemExit(f"BENCHMARKS.md has no section for {rows_seeded:,} messages: run the whole bench first")
+    before, rest = current.split(start, 1)
+    section, after = rest.split(end, 1)
+    lines = section.split("\n")
+    fresh = {row[0]: "| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows(results)}
+    for i, line in enumerate(lines):
+        what = line[2:].split(" | ", 1)[0] if line.startswith("| ") else None
+        if what in fresh:
+            lines[i] = fresh.pop(what)
+    table_end = max(i for i, line in enumerate(lines) if line.startswith("|")) + 1
+    lines[table_end:table_end] = list(fresh.values())  # rows the full run did not have yet
+    header = lines.index(next(line for line in lines if line.startswith("| What")))
+    lines.insert(header - 1, f"- {remeasured}")
+    path.write_text(before + start + "\n".join(lines) + end + after)
