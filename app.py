@@ -94,14 +94,6 @@ PAGES = [
         "Administration",
     ),
     MenuPage(
-        "pages/api_keys.py",
-        "API keys",
-        ":material/key:",
-        "sms-api-keys",
-        Permission.MANAGE_USERS,
-        "Administration",
-    ),
-    MenuPage(
         "pages/api_reference.py",
         "HTTP API",
         ":material/api:",

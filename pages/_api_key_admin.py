@@ -1,8 +1,8 @@
 """API keys for administrators: create one per org unit (its secrets shown once), revoke, see when
 each was last used, and the status callbacks' delivery log with the last error.
 
-In a private module with one entry point, ``show_api_keys``, so the administration page can take
-it over as a section of its own.
+In a private module with one entry point, ``show_api_keys``, which the administration page draws
+as its API keys tab (keeping that page's file short).
 """
 
 from __future__ import annotations

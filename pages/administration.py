@@ -1,6 +1,7 @@
-"""Administration (holders of "manage users, org units and contacts"): users, org units and the
-audit trail of every change made to them and to contacts.  Every write goes through a sms_core
-use case that checks the permission itself; this page only draws and calls."""
+"""Administration (holders of "manage users, org units and contacts"): users, org units, the HTTP
+API's keys (issue 14: administrators create keys per org unit here, so keys are administration)
+and the audit trail of every change made to users, units and contacts.  Every write goes through
+a sms_core use case that checks the permission itself; this page only draws and calls."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import streamlit as st
 
 from pages._admin_units import units_tab
 from pages._admin_users import users_tab
+from pages._api_key_admin import show_api_keys
 from pages._shared import current_actor, database, local_time, show_refusal
 from sms_core.domain.errors import SmsError
 from sms_core.read_models.administration import AuditLine, list_audit
@@ -23,6 +25,14 @@ def audit_tab() -> None:
         return
     st.dataframe([audit_row(line) for line in lines], hide_index=True, width="stretch")
     st.caption(f"The newest {len(lines)} changes.")
+
+
+def api_keys_tab() -> None:
+    st.caption(
+        "Keys let the organisation's own systems send SMS through /api/v1. A key sends for one org. unit, "
+        "with the same checks as Send SMS; the HTTP API page describes every endpoint."
+    )
+    show_api_keys(current_actor())
 
 
 def audit_row(line: AuditLine) -> dict:
@@ -43,11 +53,13 @@ def show(value) -> str:
 
 st.title("Administration")
 try:
-    users, units, audit = st.tabs(["Users", "Org. units", "Audit trail"])
+    users, units, keys, audit = st.tabs(["Users", "Org. units", "API keys", "Audit trail"])
     with users:
         users_tab()
     with units:
         units_tab()
+    with keys:
+        api_keys_tab()
     with audit:
         audit_tab()
 except SmsError as exc:

@@ -1,5 +1,6 @@
-"""The HTTP API's reference: the OpenAPI 3.1 document (served at /api/v1/openapi.json), rendered
-endpoint by endpoint from the same code that serves them, so the two cannot disagree."""
+"""The HTTP API's reference: the OpenAPI 3.1 document (served at /api/v1/openapi.json, to a valid
+API key only), rendered endpoint by endpoint from the same code that serves them, so the two
+cannot disagree.  The page builds the document in-process, so it needs no key."""
 
 from __future__ import annotations
 
@@ -43,7 +44,10 @@ def show_operation(document: dict, method: str, path: str, operation: dict) -> N
 document = openapi_document()
 st.title("HTTP API")
 st.markdown(document["info"]["description"])  # our own text, written in Markdown
-st.caption("The machine-readable document: /api/v1/openapi.json (OpenAPI 3.1).")
+st.caption(
+    "The machine-readable document: /api/v1/openapi.json (OpenAPI 3.1), with an API key as "
+    "`Authorization: Bearer <key>` like every endpoint."
+)
 for path, operations in document["paths"].items():
     for method, operation in operations.items():
         show_operation(document, method, path, operation)

@@ -224,7 +224,7 @@ def test_resend_follows_the_articles_rules(api):
 
 
 def test_the_openapi_document_is_3_1_and_describes_every_endpoint(api):
-    status, document, _ = api.call("GET", "/api/v1/openapi.json", key=None)
+    status, document, _ = api.call("GET", "/api/v1/openapi.json")
     assert status == 200 and document["openapi"].startswith("3.1")
     assert set(document["paths"]) == {
         "/sms",
@@ -235,6 +235,18 @@ def test_the_openapi_document_is_3_1_and_describes_every_endpoint(api):
     }
     assert document["servers"] == [{"url": "/api/v1"}]
     assert "HTTPBearer" in document["components"]["securitySchemes"]
+
+
+def test_the_openapi_document_needs_a_valid_unrevoked_key_like_every_route(api):
+    for key in (None, "nonsense"):
+        status, problem, headers = api.call("GET", "/api/v1/openapi.json", key=key)
+        assert status == 401 and problem["status"] == 401 and "unrevoked" in problem["detail"]
+        assert headers["Content-Type"] == "application/problem+json"
+        assert headers["WWW-Authenticate"].startswith("Bearer")
+    assert api.call("GET", "/api/v1/openapi.json")[0] == 200
+    revoke_api_key(api.db, api.admin, api.key_id)
+    status, problem, _ = api.call("GET", "/api/v1/openapi.json")
+    assert status == 401 and problem["status"] == 401 and "unrevoked" in problem["detail"]
 
 
 def test_sends_arriving_together_are_recorded_together_and_a_refused_one_fails_alone(api):

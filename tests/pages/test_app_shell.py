@@ -53,7 +53,6 @@ def test_menu_follows_permissions(app_env):
         "Alerts",
         "SMS settings",
         "Administration",
-        "API keys",
         "HTTP API",
     ]
 

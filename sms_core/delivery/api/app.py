@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from sms_core.config import Config
@@ -27,9 +28,10 @@ from sms_core.use_cases.settings import get_settings
 API_PREFIX = "/api/v1"
 SETTINGS_FOR = 5.0  # seconds the rate-limit setting is reused before it is read again
 DESCRIPTION = """Send SMS from the organisation's own systems, follow their status, and keep contacts and
-consent up to date.  Authenticate with `Authorization: Bearer <API key>`; a key acts as a sender of
-its org. unit.  `POST /sms` with an `Idempotency-Key` header creates at most one message per key
-within 24 hours.  Errors are `application/problem+json` (RFC 9457).
+consent up to date.  Authenticate with `Authorization: Bearer <API key>` (this document too, at
+`/api/v1/openapi.json`); a key acts as a sender of its org. unit.  `POST /sms` with an
+`Idempotency-Key` header creates at most one message per key within 24 hours.  Errors are
+`application/problem+json` (RFC 9457).
 
 Status callbacks: when the key has a callback URL, every status change of its messages is POSTed
 there as JSON (`StatusCallback`), signed with `X-Sms-Signature: t=<unix time>,v1=<hex HMAC-SHA256 of
@@ -94,9 +96,10 @@ def build_api(db: Database, config: Config) -> SizeLimits:
     return limited
 
 
-def openapi_document() -> dict:
-    """The OpenAPI 3.1 document /api/v1/openapi.json serves, for the app's HTTP API page."""
-    document = _fastapi().openapi()
+def openapi_document(api: FastAPI | None = None) -> dict:
+    """The OpenAPI 3.1 document: what /api/v1/openapi.json serves (from the served app, which keeps
+    it once generated) and what the app's HTTP API page renders in-process (from a fresh app)."""
+    document = (api or _fastapi()).openapi()
     return {**document, "servers": [{"url": API_PREFIX}]}
 
 
@@ -109,9 +112,16 @@ def _fastapi() -> FastAPI:
         description=DESCRIPTION,
         docs_url=None,  # Swagger UI loads from a CDN; the app's "HTTP API" page renders the document
         redoc_url=None,
-        openapi_url="/openapi.json",
+        openapi_url=None,  # FastAPI's own route would serve it without a key; openapi_json needs one
     )
     problems.install(api)
+
+    @api.get("/openapi.json", include_in_schema=False)
+    def openapi_json(request: Request, _: Sender) -> JSONResponse:
+        """Behind a key like every other route: the project's rule is that every HTTP route is
+        authenticated, and the document tells a stranger what the API can do."""
+        return JSONResponse(openapi_document(request.app))
+
     api.include_router(sms_routes.router)
     api.include_router(contacts_routes.router)
     return api

@@ -95,7 +95,8 @@ def install(app: FastAPI) -> None:
     async def http_error(request: Request, exc: HTTPException):
         detail = exc.detail if isinstance(exc.detail, str) else _TITLES.get(exc.status_code, "Error")
         if exc.status_code == 404:
-            detail = f"There is no {request.method} {request.url.path} in this API; see /api/v1/openapi.json."
+            path = f"{request.method} {request.url.path}"
+            detail = f"There is no {path} in this API; see /api/v1/openapi.json (with your key)."
         return problem(exc.status_code, detail, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
