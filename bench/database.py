@@ -23,6 +23,7 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from sms_core.demo.seed import seed_demo
+from sms_core.storage import rollups
 from sms_core.storage.database import Database
 from sms_core.storage.migrate import migrate
 from sms_core.storage.models import OrgUnit, SmsMessage, User, UserOrgUnit
@@ -196,7 +197,8 @@ def _vacuum(db: Database) -> None:
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM (ANALYZE) sms_messages"))
         conn.execute(text("VACUUM (ANALYZE) sms_status_events"))
-        conn.execute(text("VACUUM (ANALYZE) sms_daily_counts"))
+        for table in rollups.ROLLUP_TABLES:
+            conn.execute(text(f"VACUUM (ANALYZE) {table}"))
 
 
 def secondary_indexes(conn) -> list[str]:

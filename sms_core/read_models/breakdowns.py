@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from sms_core.domain.permissions import Actor, Permission
@@ -19,6 +19,7 @@ from sms_core.storage.database import Database
 from sms_core.storage.models import StandardText, User, UserOrgUnit
 from sms_core.storage.rollup_breakdowns import SENDER, STANDARD_TEXT
 from sms_core.storage.rollup_models import DailyBreakdown
+from sms_core.storage.rollups import whole_sum
 
 NO_SENDER = "No user (sent by a system)"
 NO_STANDARD_TEXT = "Typed, no standard text"
@@ -42,13 +43,13 @@ class Breakdowns:
 def breakdowns(session: Session, units: frozenset[int], period: Period) -> Breakdowns:
     b = DailyBreakdown
     stmt = (
-        select(b.dimension, b.key, b.status, func.sum(b.messages))
+        select(b.dimension, b.key, b.status, whole_sum(b.messages))
         .where(b.day >= period.first, b.day <= period.last, b.org_unit_id.in_(units), b.messages != 0)
         .group_by(b.dimension, b.key, b.status)
     )
     counts: dict[int, dict[int, dict[SmsStatus, int]]] = {SENDER: defaultdict(dict), STANDARD_TEXT: defaultdict(dict)}
-    for dimension, key, status, n in session.execute(stmt):
-        counts[dimension][int(key)][SmsStatus(status)] = int(n)
+    for dimension, key, status, n in session.connection().execute(stmt).all():
+        counts[dimension][key][SmsStatus(status)] = n
     users = _names(session, User.id, User.display_name, counts[SENDER])
     texts = _names(session, StandardText.id, StandardText.title, counts[STANDARD_TEXT])
     return Breakdowns(

@@ -48,7 +48,7 @@ from sms_core.read_models.delivery_rate_figures import (
 from sms_core.read_models.delivery_times import TimeToDelivery, time_to_delivery
 from sms_core.storage.database import Database
 from sms_core.storage.models import DailyCount, OrgUnit, SmsMessage
-from sms_core.storage.rollups import organisation_zone
+from sms_core.storage.rollups import organisation_zone, whole_sum
 
 __all__ = [
     "DELIVERED",
@@ -168,7 +168,7 @@ def _rollup(units: frozenset[int], period: Period, key) -> Select:
     """
     d = DailyCount
     return (
-        select(key, d.status, func.sum(d.messages), func.sum(d.segments))
+        select(key, d.status, whole_sum(d.messages), whole_sum(d.segments))
         .where(d.org_unit_id.in_(units), d.day >= period.first, d.day <= period.last, d.messages != 0)
         .group_by(key, d.status)
         .order_by(key, d.status)
@@ -176,13 +176,13 @@ def _rollup(units: frozenset[int], period: Period, key) -> Select:
 
 
 def _per_day(session: Session, units: frozenset[int], period: Period) -> list[_Counted]:
-    rows = session.execute(_rollup(units, period, DailyCount.day))
-    return [_Counted(_as_date(day), status, int(n), int(seg or 0)) for day, status, n, seg in rows]
+    rows = session.connection().execute(_rollup(units, period, DailyCount.day)).all()
+    return [_Counted(_as_date(day), status, n, seg or 0) for day, status, n, seg in rows]
 
 
 def _per_unit_rows(session: Session, units: frozenset[int], period: Period) -> list[_Counted]:
-    rows = session.execute(_rollup(units, period, DailyCount.org_unit_id))
-    return [_Counted(unit, status, int(n), int(seg or 0)) for unit, status, n, seg in rows]
+    rows = session.connection().execute(_rollup(units, period, DailyCount.org_unit_id)).all()
+    return [_Counted(unit, status, n, seg or 0) for unit, status, n, seg in rows]
 
 
 def _as_date(value) -> date:

@@ -13,11 +13,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from sms_core.domain.delivery_times import DeliveryTimes, merged
 from sms_core.storage.rollup_models import DeliveryTime
+from sms_core.storage.rollups import whole_sum
 
 
 @dataclass(frozen=True)
@@ -28,29 +29,43 @@ class TimeToDelivery:
     units: dict[int, DeliveryTimes] = field(default_factory=dict)  # the current period, per unit
 
 
-def _sums(session: Session, units: frozenset[int], first: date, last: date, key) -> dict:
-    t = DeliveryTime
-    stmt = (
-        select(key, t.bucket, func.sum(t.messages))
-        .where(t.org_unit_id.in_(units), t.day >= first, t.day <= last, t.messages != 0)
-        .group_by(key, t.bucket)
-    )
-    by_key: dict = defaultdict(dict)
-    for k, bucket, n in session.execute(stmt):
-        by_key[date.fromisoformat(k) if isinstance(k, str) else k][int(bucket)] = int(n)
-    return by_key
-
-
 def time_to_delivery(
     session: Session, units: frozenset[int], first: date, last: date, previous_first: date
 ) -> TimeToDelivery:
-    """``first``–``last`` is the period, from ``previous_first`` the one before it."""
-    days = _sums(session, units, previous_first, last, DeliveryTime.day)
-    per_unit = _sums(session, units, first, last, DeliveryTime.org_unit_id)
-    current = {day: buckets for day, buckets in days.items() if day >= first}
+    """``first``–``last`` is the period, from ``previous_first`` the one before it.
+
+    Three sums, each over one period's rows of the roll-up (at ten million messages about 100,000
+    of them for 50 units and 90 days): the period per day and per unit — on PostgreSQL in one
+    read, grouped both ways at once — and the period before as one histogram, the only thing the
+    comparison needs.  Rows come back as plain tuples: turning thousands of rows into ORM results
+    cost more than the sums themselves."""
+    conn = session.connection()
+    t = DeliveryTime
+    current = (t.org_unit_id.in_(units), t.day >= first, t.day <= last, t.messages != 0)
+    n = whole_sum(t.messages)
+    daily: dict[date, dict[int, int]] = defaultdict(dict)
+    per_unit: dict[int, dict[int, int]] = defaultdict(dict)
+    if conn.dialect.name == "postgresql":
+        both = select(t.day, t.org_unit_id, t.bucket, n).where(*current)
+        both = both.group_by(func.grouping_sets(tuple_(t.day, t.bucket), tuple_(t.org_unit_id, t.bucket)))
+        for day, unit, bucket, count in conn.execute(both).all():
+            (daily[day] if day is not None else per_unit[unit])[bucket] = count
+    else:  # SQLite has no GROUPING SETS; at its sizes two reads cost nothing
+        by_day = select(t.day, t.bucket, n).where(*current).group_by(t.day, t.bucket)
+        for day, bucket, count in conn.execute(by_day).all():
+            daily[_as_date(day)][bucket] = count
+        by_unit = select(t.org_unit_id, t.bucket, n).where(*current).group_by(t.org_unit_id, t.bucket)
+        for unit, bucket, count in conn.execute(by_unit).all():
+            per_unit[unit][bucket] = count
+    before = (t.org_unit_id.in_(units), t.day >= previous_first, t.day < first, t.messages != 0)
+    previous = dict(conn.execute(select(t.bucket, n).where(*before).group_by(t.bucket)).all())
     return TimeToDelivery(
-        current=merged(list(current.values())),
-        previous=merged([buckets for day, buckets in days.items() if day < first]),
-        daily={day: DeliveryTimes(buckets) for day, buckets in sorted(current.items())},
+        current=merged(list(daily.values())),
+        previous=DeliveryTimes(previous),
+        daily={day: DeliveryTimes(buckets) for day, buckets in sorted(daily.items())},
         units={unit: DeliveryTimes(buckets) for unit, buckets in per_unit.items()},
     )
+
+
+def _as_date(value) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value

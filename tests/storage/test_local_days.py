@@ -176,3 +176,27 @@ def test_the_offsets_follow_the_zone():
     rows = dict(zone_offsets("Europe/Oslo"))
     assert rows[datetime(2026, 3, 29, 1, 0)] == 120 and rows[datetime(2026, 10, 25, 1, 0)] == 60
     assert zone_offsets("UTC") == ((datetime(1, 1, 1), 0),)
+
+
+def test_time_to_delivery_per_day_unit_and_period_before_equal_the_history(demo_db):
+    """The page's three sums (per day and per unit in the period, and the period before) equal
+    the Received events counted one by one — on PostgreSQL read with GROUPING SETS."""
+    _, received, _ = direct_counts(demo_db, "Europe/Oslo")
+    last = max(day for day, _, _ in received)
+    period = Period(last - timedelta(days=13), last)
+    admin = load_actor(demo_db, "admin")
+    times = delivery_report(demo_db, admin, period).times
+
+    def summed(keep, key) -> dict:
+        out: dict = {}
+        for (day, unit, bucket), n in received.items():
+            if keep(day, unit):
+                out.setdefault(key(day, unit), Counter())[bucket] += n
+        return out
+
+    now = lambda day, unit: period.first <= day <= period.last  # noqa: E731
+    before = lambda day, unit: period.previous.first <= day < period.first  # noqa: E731
+    assert {day: dict(t.buckets) for day, t in times.daily.items()} == summed(now, lambda day, unit: day)
+    assert {unit: dict(t.buckets) for unit, t in times.units.items()} == summed(now, lambda day, unit: unit)
+    assert dict(times.previous.buckets) == summed(before, lambda day, unit: 0).get(0, {})
+    assert times.current.received > 20 and times.previous.received > 20 and len(times.units) > 1
