@@ -27,7 +27,11 @@ def export_link(at: AppTest) -> str | None:
 def follow(url: str):
     """GET the link from the app's export route, as the browser would."""
     runtime = app_runtime(get_config())
-    with TestClient(Starlette(routes=[export_route(runtime.db, runtime.exports)])) as client:
+    return follow_with(runtime.db, runtime.exports, url)
+
+
+def follow_with(db, tickets, url: str):
+    with TestClient(Starlette(routes=[export_route(db, tickets)])) as client:
         return client.get(url)
 
 

@@ -68,8 +68,8 @@ class ExportTickets:
         ticket = ExportTicket(user_id, f, ExportProgress(total=total, waiting=True), now + self.lifetime)
         with self._lock:
             self._open = {k: t for k, t in self._open.items() if t.expires > now}
-            mine = sorted((t.expires, k) for k, t in self._open.items() if t.user_id == user_id)
-            for _, k in mine[: max(0, len(mine) - self.per_user + 1)]:
+            mine = [k for k, t in self._open.items() if t.user_id == user_id]  # oldest first: dicts keep order
+            for k in mine[: max(0, len(mine) - self.per_user + 1)]:
                 del self._open[k]
             self._open[token] = ticket
         return ExportLink(f"{EXPORT_PATH}?ticket={token}", ticket.expires, ticket.progress)
