@@ -1,17 +1,20 @@
 """Export CSV of every message (all 50 units, the administrator): time and peak memory.
 
 Each export runs in a process of its own (spawned, so it starts with nothing but the imports),
-which writes the file the way the page does (``pages._overview_export.csv_file``'s spool to a
-temporary file) and reports its peak resident memory.  "Flat" means the peak for every message
+which does what the served app does for a download: a ticket made as the page's click makes one,
+redeemed, and the app route's chunk generator (``use_cases.export_tickets.export_bytes``) written
+to a file chunk by chunk, as the browser writes what it receives; it reports its peak resident
+memory, so the figure is the served path's.  "Flat" means the peak for every message
 is about the peak for one unit's tenth of them: memory follows the page of rows, not the rows.
 The naive baseline reads every row at once (``.all()``) and then writes them, as the obvious code
-would.  Streamlit then serves the finished file; its size is noted, as that is what the browser
-downloads.
+would.  The file's size is noted: it is what the browser downloads, and what Streamlit's own
+download button would have held in the app's memory.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import multiprocessing
 import resource
 import tempfile
@@ -25,27 +28,32 @@ ADMIN = "admin"
 
 def _export(url: str, unit_ids: list[int] | None, naive: bool, answers) -> None:
     """In the child: export, and answer (seconds, rows, bytes, peak RSS in MB)."""
-    from sms_core.read_models.overview import OverviewFilter, export_csv, rows_statement
-    from sms_core.read_models.overview_export import ExportProgress, _csv_row
+    from sms_core.read_models.overview import OverviewFilter, rows_statement
+    from sms_core.read_models.overview_export import _csv_row
     from sms_core.use_cases.accounts import load_actor
+    from sms_core.use_cases.export_tickets import ExportTickets, export_bytes
 
     db = Database(url)
     actor = load_actor(db, ADMIN)
     f = OverviewFilter(org_unit_ids=unit_ids, time_zone="Europe/Oslo")
-    with tempfile.TemporaryFile("w+", encoding="utf-8-sig", newline="") as spool:
+    with tempfile.TemporaryFile("w+b") as received:
         started = time.perf_counter()
         if naive:
             with db.session() as session:
                 rows = session.execute(rows_statement(actor, f)).all()
-            writer = csv.writer(spool, lineterminator="\r\n")
-            writer.writerows(_csv_row(row, f.zone) for row in rows)
+            text = io.TextIOWrapper(received, encoding="utf-8-sig", newline="", write_through=True)
+            csv.writer(text, lineterminator="\r\n").writerows(_csv_row(row, f.zone) for row in rows)
+            text.flush()
             count = len(rows)
         else:
-            progress = ExportProgress()
-            spool.writelines(export_csv(db, actor, f, progress=progress))
-            count = progress.rows
+            tickets = ExportTickets()
+            link = tickets.issue(db, actor.id, f)
+            ticket = tickets.redeem(link.url.partition("ticket=")[2])
+            for chunk in export_bytes(db, ticket):  # what the route sends, chunk by chunk
+                received.write(chunk)
+            count = link.progress.rows
         seconds = time.perf_counter() - started
-        size = spool.tell()
+        size = received.tell()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     db.dispose()
     answers.put((seconds, count, size, peak))

@@ -1,75 +1,70 @@
 """The overview's Export CSV button: every message that matches the filters, not only this page.
 
-The file is made only when the user clicks, and spooled to disk so that building it never holds
-the rows in memory; ``sms_core.read_models.overview.export_csv`` streams them, a keyset page at a
-time, and counts them in an ``ExportProgress`` that the table's fragment shows while it runs.
+The click asks sms_core for a download link (``sms_core.use_cases.export_tickets``): good for one
+download within five minutes, for this user and these filters.  The app's own route streams the
+file to the browser as it is made, so neither the rows nor the file are ever held in the app's
+memory (Streamlit's download button would keep the whole file there); the link's
+``ExportProgress`` is what the table's fragment shows while the download runs.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
+import html
 import time
-from collections.abc import Iterable
-from datetime import date
-from typing import BinaryIO
 
 import streamlit as st
 
 from pages._overview_state import EXPORT, overview_state
+from pages._shared import runtime
 from sms_core.domain.permissions import Actor
-from sms_core.read_models.overview import OverviewFilter, export_csv
-from sms_core.read_models.overview_export import ExportProgress
+from sms_core.read_models.overview import OverviewFilter
 from sms_core.storage.database import Database
-from sms_core.use_cases.sign_in import signed_in_actor
 
-READY_SECONDS = 10  # how long "ready" stays under the toolbar
-
-
-def csv_file(chunks: Iterable[str]) -> BinaryIO:
-    """Spool the export's chunks to a temporary file; Streamlit reads the finished file to serve
-    it.  UTF-8 with a BOM, so that Excel shows æ, ø and å."""
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8-sig", newline="", suffix=".csv", delete=False) as spool:
-        spool.writelines(chunks)
-    reader = open(spool.name, "rb")
-    os.unlink(spool.name)  # gone from the disk once the reader is closed
-    return reader
+READY_SECONDS = 10  # how long "downloaded" stays under the toolbar
+DOWNLOAD_TEST_ID = "sms-export-download"
 
 
 def export_button(db: Database, actor: Actor, f: OverviewFilter) -> None:
+    """The user is read again on the click (``SignInRefused`` for one deactivated since the page
+    was drawn, shown by the page), and again by the route when the download starts."""
     state = overview_state()
-
-    def build() -> BinaryIO:
-        """Runs on Streamlit's own thread when the button is clicked; the table's fragment, which
-        reruns every second, shows the progress it writes.  The user is read again then, so one
-        deactivated since the page was drawn gets no file (``SignInRefused``)."""
-        shown = state.shown
-        progress = ExportProgress(total=shown.count if shown is not None and shown.query[0] == f else None)
-        state.export = progress
-        return csv_file(export_csv(db, signed_in_actor(db, actor.id), f, progress=progress))
-
-    st.download_button(
+    clicked = st.button(
         "Export CSV",
-        data=build,
-        file_name=f"sms-messages-{date.today()}.csv",
-        mime="text/csv",
-        on_click="ignore",
         icon=":material/download:",
         key=EXPORT,
         help="Download every message that matches the filters as a CSV file.",
     )
+    if clicked:
+        shown = state.shown
+        total = shown.count if shown is not None and shown.query[0] == f else None
+        state.export_link = runtime().exports.issue(db, actor.id, f, total)
+        state.export = state.export_link.progress
 
 
 def export_progress() -> None:
-    """While the CSV is built: how many rows so far (of how many, when the count is exact); then,
-    for a few seconds, that it is ready."""
-    progress = overview_state().export
+    """The link until the browser follows it; while the CSV is sent, how many rows so far (of how
+    many, when the count is exact); then, for a few seconds, that it was downloaded."""
+    state = overview_state()
+    progress = state.export
     if progress is None:
         return
-    if progress.finished is None:
+    if progress.waiting:
+        link = state.export_link
+        if link is None or link.expires <= runtime().exports.clock():
+            st.caption("The download link has expired; click Export CSV again.")
+            return
+        st.html(
+            f'<a href="{html.escape(link.url)}" data-testid="{DOWNLOAD_TEST_ID}" '
+            'style="font-weight:600">Download CSV</a> '
+            "<span style='opacity:.7'>— your file is ready to download (the link works once, "
+            "for five minutes).</span>"
+        )
+    elif progress.stopped:
+        st.caption(f"The download stopped after {progress.rows:,} messages; click Export CSV again.")
+    elif progress.finished is None:
         fraction, total = progress.fraction, progress.total
         of = f" of {total.value:,}" if fraction is not None and total is not None else " so far"
-        st.progress(fraction or 0.0, text=f"Building the CSV: {progress.rows:,}{of} messages…")
+        st.progress(fraction or 0.0, text=f"Downloading the CSV: {progress.rows:,}{of} messages…")
     elif time.monotonic() - progress.finished < READY_SECONDS:
         took = progress.finished - progress.started
-        st.caption(f"The CSV of {progress.rows:,} messages is ready ({took:,.1f} s); your browser downloads it.")
+        st.caption(f"The CSV of {progress.rows:,} messages is downloaded ({took:,.1f} s).")

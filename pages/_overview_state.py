@@ -15,6 +15,7 @@ import streamlit as st
 from sms_core.read_models.message_detail import MessageDetail
 from sms_core.read_models.overview import MessageCount, OverviewFilter, OverviewRow
 from sms_core.read_models.overview_export import ExportProgress
+from sms_core.use_cases.export_tickets import ExportLink
 
 STATE_KEY = "overview"
 
@@ -59,6 +60,7 @@ class OverviewState:
     detail: tuple[tuple[int, object], MessageDetail | None] | None = None  # ((id, version), detail) last read
     refresh: bool = False  # read the table again on the next tick, even if nothing changed
     export: ExportProgress | None = None  # the CSV export last started from this page
+    export_link: ExportLink | None = None  # its download link (the route streams the file)
 
     @property
     def table_key(self) -> str:

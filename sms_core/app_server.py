@@ -17,6 +17,7 @@ from streamlit.runtime.pages_manager import PagesManager
 from sms_core.bootstrap import Runtime, bootstrap
 from sms_core.config import PROJECT_ROOT, Config, get_config
 from sms_core.delivery.api.app import build_api
+from sms_core.delivery.export_route import export_route
 from sms_core.delivery.http import announce_report_url, report_url_fix, routes
 from sms_core.delivery.worker import start_in_background
 from sms_core.demo.traffic import start_demo_traffic
@@ -53,6 +54,7 @@ def build_app(runtime: Runtime) -> st.App:
     # (/sms-contacts, /sms-messages?contact=6) then flashed a "Page not found" dialog.
     PagesManager.uses_pages_directory = False
     served = routes(runtime.gateway, runtime.reports, runtime.replies, build_api(runtime.db, runtime.config))
+    served.append(export_route(runtime.db, runtime.exports))  # the app's alone: its tickets live here
     return st.App(PROJECT_ROOT / "app.py", routes=served, lifespan=_lifespan(runtime))
 
 

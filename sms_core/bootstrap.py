@@ -7,7 +7,7 @@ take what they need from it as arguments, as in cosmicpython's ``bootstrap.py``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sms_core.config import Config
 from sms_core.delivery.http import report_url
@@ -16,6 +16,7 @@ from sms_core.delivery.reports import ReportBatcher
 from sms_core.gateways import Gateway, build_gateway
 from sms_core.storage.change_feed import ChangeWatcher
 from sms_core.storage.database import Database
+from sms_core.use_cases.export_tickets import ExportTickets
 
 
 @dataclass
@@ -26,6 +27,7 @@ class Runtime:
     reports: ReportBatcher  # every delivery report goes through it, over HTTP or in-process
     changes: ChangeWatcher  # one LISTEN connection (PostgreSQL) for every open page
     replies: ReplyBatcher  # every incoming SMS goes through it, over HTTP or in-process
+    exports: ExportTickets = field(default_factory=ExportTickets)  # the overview's open download links
 
     def close(self) -> None:
         self.changes.close()

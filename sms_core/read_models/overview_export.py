@@ -47,6 +47,8 @@ class ExportProgress:
     rows: int = 0
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
+    waiting: bool = False  # a download link was made but the browser has not fetched it yet
+    stopped: bool = False  # the download ended before the last row (the browser went away)
 
     @property
     def fraction(self) -> float | None:

@@ -63,7 +63,7 @@ def test_a_user_deactivated_while_her_overview_is_open_loses_it_at_once(sign_in_
     sign_in_as(page, sign_in_app, "kari")
     page.get_by_test_id("stSidebar").get_by_text("Signed in as Kari Nordmann").wait_for()
     page.get_by_test_id("stDataFrame").first.wait_for()
-    export = page.get_by_test_id("stDownloadButton")
+    export = page.get_by_role("button", name="Export CSV")
     resend = page.get_by_role("button", name="Resend SMS")
     assert export.is_visible() and resend.is_visible()
     with sign_in_app.db.session() as s:

@@ -248,9 +248,9 @@ def test_export_holds_every_matching_row(app_env, exported_csv):
 
 def test_export_says_when_its_file_is_ready(app_env, exported_csv):
     at = overview(unit="all", status="Received")
-    rows = exported_csv(at)  # what the click builds, on Streamlit's thread
+    rows = exported_csv(at)  # the click, then the link followed through the app's route
     at = rerun(at)  # the table's next tick
-    assert any(c.value.startswith(f"The CSV of {len(rows) - 1:,} messages is ready") for c in at.caption)
+    assert any(c.value.startswith(f"The CSV of {len(rows) - 1:,} messages is downloaded") for c in at.caption)
 
 
 def test_pages_are_read_from_the_database(app_env):

@@ -4,6 +4,7 @@ while the overview is open — for listing, Resend and Export CSV alike.  The pr
 real in tests/browser/test_browser_sign_in.py; here ``at.user`` stands in for its claims."""
 
 import pytest
+from export_download import export_link, follow
 from sqlalchemy import delete, func, select, update
 from streamlit.testing.v1 import AppTest
 from support import accepting, app_on
@@ -139,9 +140,11 @@ def test_a_user_deactivated_with_the_overview_open_cannot_resend(app_env, monkey
 def test_a_user_deactivated_with_the_overview_open_gets_no_export(app_env, exported_csv):
     at = overview()
     assert len(exported_csv(at)) > 1  # the file, while she may
+    link = export_link(at)  # a link made while she still may
     deactivate(app_env, "staff")
-    with pytest.raises(SignInRefused, match="deactivated"):
-        exported_csv(at)  # the click on the button drawn before: no file
+    assert follow(link).status_code == 403  # followed after: no file
+    assert export_link(at) is None  # a click on the button drawn before: no link,
+    assert [e.value for e in at.error] == [rules.DEACTIVATED]  # but the refusal
 
 
 def test_a_user_who_loses_the_send_permission_cannot_resend_from_the_open_overview(app_env, monkeypatch):
@@ -166,7 +169,6 @@ def dialog_app(username: str) -> None:
     from pages._shared import ACTOR_KEY, database
     from pages._signin import only
     from pages.send_dialog import send_sms_dialog
-    from sms_core.domain.errors import SignInRefused
     from sms_core.use_cases.sign_in import demo_sign_in
 
     try:
