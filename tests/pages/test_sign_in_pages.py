@@ -12,7 +12,6 @@ from test_overview_page import add_message, overview, rerun, select_row
 
 from pages._shared import runtime
 from sms_core.config import PROJECT_ROOT
-from sms_core.domain.errors import SignInRefused
 from sms_core.domain.statuses import SmsStatus as S
 from sms_core.storage.models import SmsMessage, User, UserOrgUnit
 from sms_core.use_cases import sign_in as rules
@@ -50,7 +49,7 @@ def signed_in(email: str, **claims) -> AppTest:
 def shows_no_data(at: AppTest, picker: bool = False) -> None:
     """No table, no export, no send or resend, no org. unit; and no user picker unless demo mode's."""
     assert not at.dataframe and not at.get("download_button")
-    assert not [b for b in at.button if b.label in ("Send SMS", "Resend SMS")]
+    assert not [b for b in at.button if b.label in ("Send SMS", "Resend SMS", "Export CSV")]
     assert [box.label for box in at.sidebar.selectbox] == (["Signed in as"] if picker else [])
 
 
@@ -169,11 +168,12 @@ def dialog_app(username: str) -> None:
     from pages._shared import ACTOR_KEY, database
     from pages._signin import only
     from pages.send_dialog import send_sms_dialog
+    from sms_core.domain import errors  # the function runs as a script of its own: its imports are its own
     from sms_core.use_cases.sign_in import demo_sign_in
 
     try:
         st.session_state[ACTOR_KEY] = demo_sign_in(database(), username)
-    except SignInRefused as exc:
+    except errors.SignInRefused as exc:
         sentence = exc.message
         only(lambda: st.error(sentence), [])
     send_sms_dialog(None)
