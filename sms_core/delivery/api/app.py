@@ -58,13 +58,14 @@ class ApiContext:
 bearer = HTTPBearer(auto_error=False, description="The API key, as `python -m sms_core api-keys create` printed it.")
 
 
-def context(request: Request) -> ApiContext:
+async def context(request: Request) -> ApiContext:
+    """Async so FastAPI does not hop to a worker thread for an attribute read."""
     return request.app.state.context
 
 
 def sender(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Actor:
     """The Actor the request's key stands for, within the key's rate limit."""
-    ctx = context(request)
+    ctx: ApiContext = request.app.state.context
     actor = key_actor(ctx.db, credentials.credentials) if credentials else None
     if actor is None:
         raise ApiProblem(

@@ -10,6 +10,8 @@ alone (its own savepoint), and a batch that fails as a whole is recorded again s
 
 from __future__ import annotations
 
+import asyncio
+
 from sms_core.delivery.reports import ReportBatcher
 from sms_core.domain.errors import SmsError
 from sms_core.read_models.api_messages import message_summary
@@ -29,6 +31,13 @@ class SendBatcher(ReportBatcher):
         if isinstance(outcome, Exception):
             raise outcome
         return outcome  # type: ignore[return-value]
+
+    async def send_soon(self, send: PreparedSend, timeout: float = 30) -> dict:
+        """``send`` for the event loop: the request waits for its batch without holding a thread."""
+        outcome = await asyncio.wait_for(asyncio.wrap_future(self.submit(send)), timeout)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
 
     def _store_together(self, sends: list[PreparedSend]) -> list[dict | SmsError]:  # type: ignore[override]
         return record_sends(self.db, sends, message_summary)
