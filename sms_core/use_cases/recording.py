@@ -18,19 +18,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from sms_core.config import Config
-from sms_core.domain.errors import Conflict, InvalidInput, NotFound, SmsError
+from sms_core.domain.errors import Conflict, InvalidInput, NotFound, SmsError, Unauthorized
 from sms_core.domain.permissions import Actor, Permission
 from sms_core.domain.phones import InvalidPhoneNumber, parse_phone
 from sms_core.domain.segments import count_sms
 from sms_core.domain.sms_text import validate_text
 from sms_core.domain.statuses import SmsStatus
 from sms_core.read_models.message_detail import MessageView
-from sms_core.storage.api_models import ApiKey
 from sms_core.storage.change_feed import mark_changed
 from sms_core.storage.database import Database
 from sms_core.storage.models import DispatchState, OrgUnit, SmsMessage, StatusEvent, utcnow
 from sms_core.use_cases._send_keys import scoped_key
 from sms_core.use_cases.api_callbacks import enqueue_status_callback
+from sms_core.use_cases.api_keys import REFUSED, sending_keys
 from sms_core.use_cases.consent import check_consent, contact_numbers
 from sms_core.use_cases.readiness import unit_refusal
 from sms_core.use_cases.settings import hold_settings
@@ -115,15 +115,18 @@ def record_sends(
     in this batch) is answered with the message that holds it.
 
     What every send of the batch reads alike is read once: the settings, and the units and API
-    keys the sends name, held here so the session's (weak) identity map answers each lookup."""
+    keys the sends name, held here so the session's (weak) identity map answers each lookup.  A
+    send whose key was revoked is refused (``Unauthorized``) here, in the recording transaction:
+    the API checks a key it has seen before from memory, without a query."""
     outcomes: list[T | SmsError] = []
     with db.session(cached_plans=True) as session:
         hold_settings(session)
-        held = [
-            *session.scalars(select(OrgUnit).where(OrgUnit.id.in_({s.unit_id for s in sends}))),
-            *session.scalars(select(ApiKey).where(ApiKey.id.in_({s.actor.api_key_id for s in sends}))),
-        ]
+        keys, refused = sending_keys(session, {s.actor.api_key_id for s in sends})
+        held = [*session.scalars(select(OrgUnit).where(OrgUnit.id.in_({s.unit_id for s in sends}))), *keys]
         for send in sends:
+            if send.actor.api_key_id in refused:
+                outcomes.append(Unauthorized(REFUSED, field="Authorization"))
+                continue
             try:
                 with session.begin_nested():
                     message = record_prepared(session, send)

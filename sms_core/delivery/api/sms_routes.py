@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response
 from starlette.concurrency import run_in_threadpool
 
-from sms_core.delivery.api.app import API_PREFIX, Context, Sender
+from sms_core.delivery.api.app import API_PREFIX, Context, Sender, SmsSender
 from sms_core.delivery.api.schemas import Message, MessageDetail, MessagePage, Problem, SendRequest
 from sms_core.domain.errors import InvalidInput, NotFound
 from sms_core.read_models.api_messages import api_filter, list_api_messages, message_with_history
@@ -86,7 +86,7 @@ def _blocking_send(ctx, actor, body: SendRequest, idempotency_key: str) -> tuple
 )
 async def send(
     body: SendRequest,
-    actor: Sender,
+    actor: SmsSender,
     ctx: Context,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=80)] = None,
 ):
