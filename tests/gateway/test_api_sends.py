@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -64,3 +65,20 @@ def test_last_used_is_written_for_a_key_answered_from_memory(api):
     with api.db.session() as s:
         last_used = s.scalar(select(ApiKey.last_used_at).where(ApiKey.id == api.key_id))
     assert last_used > long_ago and utcnow() - last_used < timedelta(minutes=1)
+
+
+def test_a_burst_with_repeated_idempotency_keys_and_unknown_contacts_records_every_other_send(api):
+    plain = [({"to": NUMBER, "text": "Hei", "reference": f"mix-{i}"}, {}) for i in range(10)]
+    repeats = [({"to": NUMBER, "text": "Hei", "reference": "mix-key"}, {"Idempotency-Key": "mix-42"})] * 5
+    strangers = [({"contact": {"external_id": f"nobody-{i}"}, "text": "Hei"}, {}) for i in range(5)]
+    with ThreadPoolExecutor(20) as pool:
+        answers = list(
+            pool.map(lambda c: api.call("POST", "/api/v1/sms", c[0], headers=c[1]), plain + repeats + strangers)
+        )
+    assert [status for status, _, _ in answers[:15]] == [201] * 15
+    assert len({answer["id"] for _, answer, _ in answers[10:15]}) == 1
+    assert len({answer["id"] for _, answer, _ in answers[:11]}) == 11
+    assert all(s == 422 and p["field"] == "contact.external_id" for s, p, _ in answers[15:])
+    with api.db.session() as s:
+        stored = s.scalars(select(SmsMessage.reference).where(SmsMessage.reference.like("mix-%"))).all()
+    assert sorted(stored) == sorted([f"mix-{i}" for i in range(10)] + ["mix-key"])

@@ -5,7 +5,7 @@ An organisation's booking system sends its reminders in bursts, and one commit p
 every request wait for its own flush to disk (and PostgreSQL serialises the commits of
 transactions that NOTIFY, as every new message does for the live overview).  Each request still
 waits for its own message, so its answer says what was recorded; a send refused by a check fails
-alone (its own savepoint), and a batch that fails as a whole is recorded again send by send.
+alone, and a batch that fails as a whole is recorded again send by send (a savepoint each).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class SendBatcher(ReportBatcher):
         return record_sends(self.db, sends, message_summary)
 
     def _store_alone(self, send: PreparedSend) -> dict | SmsError:  # type: ignore[override]
-        return record_sends(self.db, [send], message_summary)[0]
+        return record_sends(self.db, [send], message_summary, alone=True)[0]
 
     def _failure(self, exc: Exception) -> Exception:  # type: ignore[override]
         return exc
