@@ -3,7 +3,9 @@
 
 FastAPI because its pydantic models validate requests and generate the OpenAPI 3.1 document
 from the same code; the endpoints are plain (sync) functions run in the thread pool, calling the
-use cases the pages call, with an Actor built from the API key.
+use cases the pages call, with an Actor built from the API key.  POST /sms, the one on the hot
+path, is async: it checks a key seen before from memory and awaits its group commit in the event
+loop, as a thread hop per request cost more than the send.
 """
 
 import time
