@@ -12,7 +12,7 @@ import queue
 import re
 import threading
 from collections.abc import Mapping
-from concurrent.futures import Future
+from concurrent.futures import Future, InvalidStateError
 
 from sms_core.config import DEFAULTS
 from sms_core.domain.errors import SmsError
@@ -51,9 +51,14 @@ class ReportBatcher:
         self._thread.start()
 
     def apply(self, report: DeliveryReport, timeout: float = 30) -> ReportVerdict:
+        return self.submit(report).result(timeout=timeout)
+
+    def submit(self, item) -> Future:
+        """Hand in an item without waiting: an event loop awaits the future (``asyncio.wrap_future``)
+        instead of parking a thread on it.  Cancelling the future does not withdraw the item."""
         future: Future = Future()
-        self._queue.put((report, future))
-        return future.result(timeout=timeout)
+        self._queue.put((item, future))
+        return future
 
     def sink(self, message_id: int, token: str, kind: DeliveryReportKind, detail: str) -> ReportVerdict:
         """The simulated gateway's way in: the same path a report over HTTP takes."""
@@ -94,7 +99,10 @@ class ReportBatcher:
                 log.warning("%d %s failed together (%s); applying each alone", len(items), self.what, exc)
                 verdicts = [self._apply_alone(item) for item in items]
         for (_, future), verdict in zip(batch, verdicts, strict=True):
-            future.set_result(verdict)
+            try:
+                future.set_result(verdict)
+            except InvalidStateError:  # its waiter went away (cancelled): the others still get theirs
+                pass
 
     def _apply_alone(self, item) -> ReportVerdict:
         try:

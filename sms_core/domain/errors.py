@@ -23,6 +23,10 @@ class PermissionDenied(SmsError):
     """The user may not do this, or may not do it in that org. unit."""
 
 
+class Unauthorized(SmsError):
+    """The credentials do not (or no longer) stand for anyone: an API key revoked while its send waited."""
+
+
 class NotFound(SmsError):
     """No such record — or one the user may not know about (the two look the same on purpose)."""
 

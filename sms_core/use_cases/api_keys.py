@@ -7,13 +7,17 @@ a minute per key: a busy system must not turn every request into a write of the 
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
 
 from sms_core.config import check_http_url
-from sms_core.domain.api_keys import key_prefix, matches, new_callback_secret, new_key
+from sms_core.domain.api_keys import digest, key_prefix, matches, new_callback_secret, new_key
 from sms_core.domain.errors import ConfigurationError, InvalidInput, NotFound
 from sms_core.domain.permissions import Actor, Permission
 from sms_core.storage.api_models import ApiKey
@@ -22,6 +26,10 @@ from sms_core.storage.models import OrgUnit, get_by_id, utcnow
 
 KEY_PERMISSIONS = frozenset({Permission.VIEW_SMS, Permission.SEND_SMS})
 LAST_USED_EVERY = timedelta(minutes=1)
+REFUSED = "Send a valid, unrevoked API key as `Authorization: Bearer <key>`."
+VERIFIED_KEYS = 1000  # keys remembered per process; the least recently used is forgotten first
+_verified: OrderedDict[str, Actor] = OrderedDict()  # SHA-256 of the presented key -> its sender
+_verified_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -99,7 +107,9 @@ def revoke_api_key(db: Database, actor: Actor, key_id: int) -> ApiKeyView:
             raise NotFound(f"There is no API key with id {key_id} that you can see.")
         if key.revoked_at is None:
             key.revoked_at, key.revoked_by_user_id = utcnow(), actor.user_id
-        return _view(session, key)
+        view = _view(session, key)
+    forget_key(key_id)
+    return view
 
 
 def key_actor(db: Database, presented: str) -> Actor | None:
@@ -111,11 +121,13 @@ def key_actor(db: Database, presented: str) -> Actor | None:
     with db.session() as session:
         key = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
         if key is None or key.revoked_at is not None or not matches(presented, key.secret_hash):
+            with _verified_lock:
+                _verified.pop(digest(presented), None)
             return None
         now = utcnow()
         if key.last_used_at is None or now - key.last_used_at >= LAST_USED_EVERY:
             session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
-        return Actor(
+        actor = Actor(
             id=0,
             username=f"api-key:{key.id}",
             display_name=f"API key {key.name}",
@@ -125,6 +137,64 @@ def key_actor(db: Database, presented: str) -> Actor | None:
             current_org_unit_id=key.org_unit_id,
             api_key_id=key.id,
         )
+    with _verified_lock:
+        _verified[digest(presented)] = actor
+        _verified.move_to_end(digest(presented))
+        while len(_verified) > VERIFIED_KEYS:
+            _verified.popitem(last=False)
+    return actor
+
+
+def verified_key_actor(presented: str) -> Actor | None:
+    """The sender of a key ``key_actor`` accepted before in this process, without a query; None
+    when it is not remembered (then ask ``key_actor``).  Only for sends: the batch that records a
+    send refuses a key revoked meanwhile (``sending_keys``), so revocation still stops the next send."""
+    if key_prefix(presented) is None:
+        return None
+    found = digest(presented)
+    with _verified_lock:
+        actor = _verified.get(found)
+        if actor is not None:
+            _verified.move_to_end(found)
+    return actor
+
+
+def forget_key(key_id: int) -> None:
+    """From now on the key is checked against the database again (and refused there)."""
+    with _verified_lock:
+        for found in [found for found, actor in _verified.items() if actor.api_key_id == key_id]:
+            del _verified[found]
+
+
+def sending_keys(session: Session, key_ids: Iterable[int | None]) -> tuple[list[ApiKey], set[int]]:
+    """The keys a batch of sends names (for the caller to hold), and those of them revoked or gone.
+
+    Read in the recording transaction after its first write (SQLite: the write lock, so no
+    revocation commits before the batch does) and FOR SHARE (PostgreSQL: a revocation waits for
+    the batch, or the batch for it), so a key revoked before the batch commits records nothing.
+    That write is "last used", at most once a minute per key; it comes before the shared lock,
+    so two processes' batches never each hold the lock the other's update waits for."""
+    wanted = {key_id for key_id in key_ids if key_id is not None}
+    if not wanted:
+        return [], set()
+    now = utcnow()
+    session.execute(
+        update(ApiKey)
+        .where(
+            ApiKey.id.in_(wanted),
+            ApiKey.revoked_at.is_(None),
+            or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at <= now - LAST_USED_EVERY),
+        )
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    keys = session.scalars(
+        select(ApiKey).where(ApiKey.id.in_(wanted)).with_for_update(read=True).execution_options(populate_existing=True)
+    ).all()
+    refused = wanted - {key.id for key in keys if key.revoked_at is None}
+    for key_id in refused:
+        forget_key(key_id)
+    return list(keys), refused
 
 
 def _callback_url(url: str | None) -> str | None:

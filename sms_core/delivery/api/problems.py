@@ -14,9 +14,11 @@ from sms_core.domain.errors import (
     NotFound,
     PermissionDenied,
     SmsError,
+    Unauthorized,
 )
 
 log = logging.getLogger(__name__)
+CHALLENGE = {"WWW-Authenticate": 'Bearer realm="sms"'}
 PROBLEM = "application/problem+json"
 _TITLES = {
     400: "Bad request",
@@ -52,6 +54,8 @@ def problem(status: int, detail: str, field: str | None = None, headers: dict | 
 
 def _status_of(exc: SmsError) -> int:
     match exc:
+        case Unauthorized():
+            return 401
         case InvalidInput():
             return 422
         case NotFound():
@@ -78,7 +82,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(SmsError)
     async def refusal(request: Request, exc: SmsError):
         status = _status_of(exc)
-        return problem(status, exc.message, exc.field, {"Retry-After": "5"} if status == 503 else None)
+        headers = {"Retry-After": "5"} if status == 503 else CHALLENGE if status == 401 else None
+        return problem(status, exc.message, exc.field, headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):

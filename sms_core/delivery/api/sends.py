@@ -5,10 +5,12 @@ An organisation's booking system sends its reminders in bursts, and one commit p
 every request wait for its own flush to disk (and PostgreSQL serialises the commits of
 transactions that NOTIFY, as every new message does for the live overview).  Each request still
 waits for its own message, so its answer says what was recorded; a send refused by a check fails
-alone (its own savepoint), and a batch that fails as a whole is recorded again send by send.
+alone, and a batch that fails as a whole is recorded again send by send (a savepoint each).
 """
 
 from __future__ import annotations
+
+import asyncio
 
 from sms_core.delivery.reports import ReportBatcher
 from sms_core.domain.errors import SmsError
@@ -30,11 +32,18 @@ class SendBatcher(ReportBatcher):
             raise outcome
         return outcome  # type: ignore[return-value]
 
+    async def send_soon(self, send: PreparedSend, timeout: float = 30) -> dict:
+        """``send`` for the event loop: the request waits for its batch without holding a thread."""
+        outcome = await asyncio.wait_for(asyncio.wrap_future(self.submit(send)), timeout)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
     def _store_together(self, sends: list[PreparedSend]) -> list[dict | SmsError]:  # type: ignore[override]
         return record_sends(self.db, sends, message_summary)
 
     def _store_alone(self, send: PreparedSend) -> dict | SmsError:  # type: ignore[override]
-        return record_sends(self.db, [send], message_summary)[0]
+        return record_sends(self.db, [send], message_summary, alone=True)[0]
 
     def _failure(self, exc: Exception) -> Exception:  # type: ignore[override]
         return exc
