@@ -31,7 +31,7 @@ from sqlalchemy import select, text
 
 from bench import alerts, api, contact_import, delivery_breakdowns, delivery_rates, live, overview, replies, worker
 from bench.database import ADMIN_URL, ADMIN_USER, BENCH_USER, BenchDatabases, message_count, prepare
-from bench.report import current_commit, machine, markdown, print_table, update_rows, write_benchmarks
+from bench.report import current_commit, machine, machine_cpu, markdown, print_table, update_rows, write_benchmarks
 from bench.timing import Result
 from sms_core.domain.permissions import Actor
 from sms_core.storage.database import Database
@@ -139,11 +139,12 @@ def _update(rows: int, parts: set[str], results: list[Result], commit: str, log)
     if os.environ.get("BENCH_UPDATE") != "1":
         return
     when = f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC"
+    cpu = machine_cpu()
     loads = " ".join(f"{x:.1f}" for x in os.getloadavg())
     update_rows(
         rows,
         results,
-        f"**Re-measured {when}** at commit {commit} (BENCH_ONLY={','.join(sorted(parts))}, load average at the end "
+        f"**Re-measured {when}** on {cpu}, at commit {commit} (BENCH_ONLY={','.join(sorted(parts))}, load average at the end "
         f"{loads}): the rows of {', '.join(sorted(parts))}; the other rows are from the run above",
     )
     log(f"\nrows of {', '.join(sorted(parts))} updated in BENCHMARKS.md (section for {rows:,} messages)")

@@ -31,19 +31,23 @@ SETTINGS = (
 )
 
 
+def machine_cpu() -> str:
+    cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    model = re.search(r"model name\s*:\s*(.+)", cpuinfo)
+    return f"{os.cpu_count()} × {model.group(1).strip() if model else platform.processor()}"
+
+
 def machine(db: Database) -> dict[str, str]:
     """What the figures were measured on."""
     meminfo = Path("/proc/meminfo").read_text() if Path("/proc/meminfo").exists() else ""
     total = re.search(r"MemTotal:\s+(\d+) kB", meminfo)
-    cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
-    model = re.search(r"model name\s*:\s*(.+)", cpuinfo)
     with db.engine.connect() as conn:
         version = conn.scalar(text("SHOW server_version"))
         settings = {name: conn.scalar(text(f"SHOW {name}")) for name in SETTINGS}
         size = conn.scalar(text("SELECT pg_size_pretty(pg_database_size(current_database()))"))
         table = conn.scalar(text("SELECT pg_size_pretty(pg_total_relation_size('sms_messages'))"))
     return {
-        "CPU": f"{os.cpu_count()} × {model.group(1).strip() if model else platform.processor()}",
+        "CPU": machine_cpu(),
         "Memory": f"{int(total.group(1)) / 1024 / 1024:.0f} GB" if total else "unknown",
         "PostgreSQL": f"{version} on the same machine; " + ", ".join(f"{k} {v}" for k, v in settings.items()),
         "Python": platform.python_version(),
