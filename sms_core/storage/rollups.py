@@ -1,7 +1,7 @@
 """The roll-ups count days as the organisation lives them, and keep time to delivery.
 
 Trigger-kept tables answer the delivery-rates page: the daily counts (migration 0003), the
-time-to-delivery histogram (``sms_delivery_times``) and the breakdowns by sender and standard text
+time-to-delivery histogram (``rollup_histogram``) and the breakdowns by sender and standard text
 (``rollup_breakdowns``).  All key a message by the *local* day of its
 Sent on in the organisation's time zone (the setting).  SQLite has no time zones of its own, so it
 reads them from ``sms_zone_offsets`` — the zone's offsets from UTC with the instant each begins,
@@ -22,13 +22,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, ColumnElement, Connection, cast, func, text
 
-from sms_core.domain.delivery_times import bucket_sql
 from sms_core.domain.setting_definitions import BY_KEY, ORGANISATION_TIME_ZONE
-from sms_core.domain.statuses import SmsStatus
-from sms_core.storage import rollup_breakdowns
+from sms_core.storage import rollup_breakdowns, rollup_histogram
 
 FIRST_YEAR, LAST_YEAR = 1970, 2100  # the offsets table's span; the first offset also holds before it
-RECEIVED = int(SmsStatus.RECEIVED)
 
 
 @cache  # about half a second a zone: once a process
@@ -63,12 +60,6 @@ def local_day_sql(column: str, dialect: str) -> str:
     # Whole seconds first: with a modifier SQLite rounds to milliseconds, so 23:59:59.9999995
     # would land on the next day.
     return f"date(substr({column}, 1, 19), {offset} || ' minutes')"
-
-
-def _seconds_to_delivery(dialect: str) -> str:
-    if dialect == "postgresql":
-        return "extract(epoch FROM e.at - m.sent_on)"
-    return "round((julianday(e.at) - julianday(m.sent_on)) * 86400.0, 3)"  # julianday keeps milliseconds
 
 
 OFFSET_LOOKUP = """SELECT (t + make_interval(mins => (
@@ -116,33 +107,6 @@ END $$ LANGUAGE plpgsql {TRIGGER_PLANS}
 """
 
 
-def _delivery_times_insert(dialect: str, event: str, since: str = "") -> str:
-    """Count the Received events chosen by ``event`` (a FROM-clause source aliased ``e``)."""
-    day = local_day_sql("m.sent_on", dialect)
-    bucket = bucket_sql(_seconds_to_delivery(dialect), dialect)
-    target = "sms_delivery_times AS d" if dialect == "postgresql" else "sms_delivery_times"
-    prefix = "d." if dialect == "postgresql" else ""
-    return f"""INSERT INTO {target} (day, org_unit_id, bucket, messages)
-        SELECT {day}, m.org_unit_id, {bucket}, count(*) FROM {event}
-          JOIN sms_messages m ON m.id = e.message_id
-         WHERE e.status = {RECEIVED} {since} GROUP BY 1, 2, 3
-        ON CONFLICT (day, org_unit_id, bucket) DO UPDATE SET messages = {prefix}messages + excluded.messages"""
-
-
-NEW_EVENT = "(SELECT NEW.message_id AS message_id, NEW.status AS status, NEW.at AS at) e"
-
-
-def _postgres_delivery_times() -> str:
-    insert = _delivery_times_insert("postgresql", NEW_EVENT)
-    return f"""
-CREATE OR REPLACE FUNCTION sms_delivery_times_keep() RETURNS trigger AS $$
-BEGIN
-    {insert};
-    RETURN NULL;
-END $$ LANGUAGE plpgsql {TRIGGER_PLANS}
-"""
-
-
 def _sqlite_daily_counts() -> list[str]:
     add = """INSERT INTO sms_daily_counts (day, org_unit_id, status, messages, segments)
         VALUES ({day}, {r}.org_unit_id, {r}.status, {sign}1, {sign}{r}.segments)
@@ -170,37 +134,30 @@ def install_local_day(conn: Connection) -> None:
 
 
 def install(conn: Connection) -> None:
-    """(Re)create the triggers that keep the roll-ups; the tables must exist."""
-    _install_own(conn)
+    """(Re)create the triggers that keep the roll-ups; the tables must exist (but the histogram's,
+    which the migrations before 0016 do not have yet)."""
+    _install_daily_counts(conn)
+    if rollup_histogram.present(conn):
+        rollup_histogram.install(conn, local_day_sql, TRIGGER_PLANS)
     rollup_breakdowns.install(conn, local_day_sql, TRIGGER_PLANS)
 
 
-def _install_own(conn: Connection) -> None:
+def _install_daily_counts(conn: Connection) -> None:
     if conn.dialect.name == "postgresql":
         install_local_day(conn)
-        for statement in (POSTGRES_DAILY_COUNTS, _postgres_delivery_times()):
-            conn.exec_driver_sql(statement)
-        conn.exec_driver_sql("DROP TRIGGER IF EXISTS sms_delivery_times_insert ON sms_status_events")
-        conn.exec_driver_sql(
-            f"""CREATE TRIGGER sms_delivery_times_insert AFTER INSERT ON sms_status_events
-                FOR EACH ROW WHEN (NEW.status = {RECEIVED}) EXECUTE FUNCTION sms_delivery_times_keep()"""
-        )
+        conn.exec_driver_sql(POSTGRES_DAILY_COUNTS)
         return
     for name in ("insert", "delete", "update"):
         conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS sms_daily_counts_{name}")
     for statement in _sqlite_daily_counts():
         conn.exec_driver_sql(statement)
-    conn.exec_driver_sql("DROP TRIGGER IF EXISTS sms_delivery_times_insert")
-    insert = _delivery_times_insert("sqlite", NEW_EVENT)
-    conn.exec_driver_sql(
-        f"""CREATE TRIGGER sms_delivery_times_insert AFTER INSERT ON sms_status_events
-            WHEN NEW.status = {RECEIVED} BEGIN {insert}; END"""
-    )
 
 
 def uninstall(conn: Connection) -> None:
-    """Drop what ``install`` made, but the daily counts' triggers: the caller recreates 0003's."""
+    """Drop what ``install`` made, but the daily counts' triggers: the caller recreates 0003's.
+    The histogram's narrow forerunner (0010–0015) had a trigger of its own, dropped too."""
     rollup_breakdowns.uninstall(conn)
+    rollup_histogram.uninstall(conn)
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql("DROP TRIGGER IF EXISTS sms_delivery_times_insert ON sms_status_events")
         conn.exec_driver_sql("DROP FUNCTION IF EXISTS sms_delivery_times_keep()")
@@ -226,7 +183,8 @@ def rebuild(conn: Connection, zone: str) -> None:
     if dialect == "postgresql":
         conn.exec_driver_sql(postgres_local_day(conn, zone))
     conn.exec_driver_sql("DELETE FROM sms_daily_counts")
-    conn.exec_driver_sql("DELETE FROM sms_delivery_times")
+    if rollup_histogram.present(conn):
+        conn.exec_driver_sql(f"DELETE FROM {rollup_histogram.TABLE}")
     conn.exec_driver_sql("DELETE FROM sms_daily_breakdowns")
     add_messages(conn, 0)
 
@@ -237,7 +195,7 @@ def whole_sum(column) -> ColumnElement[int]:
     return cast(func.sum(column), BigInteger)
 
 
-ROLLUP_TABLES = ("sms_daily_counts", "sms_delivery_times", "sms_daily_breakdowns")
+ROLLUP_TABLES = ("sms_daily_counts", rollup_histogram.TABLE, "sms_daily_breakdowns")
 
 
 def add_messages(conn: Connection, first_id: int) -> None:
@@ -256,15 +214,16 @@ def add_messages(conn: Connection, first_id: int) -> None:
         ),
         {"first": first_id},
     )
-    conn.execute(
-        text(_delivery_times_insert(dialect, "sms_status_events e", "AND m.id >= :first")), {"first": first_id}
-    )
+    histogram = rollup_histogram.present(conn)
+    if histogram:
+        rollup_histogram.add_messages(conn, first_id, local_day_sql)
     rollup_breakdowns.add_messages(conn, first_id, local_day_sql)
     if dialect == "postgresql":
         # Statistics at once: until autovacuum gets round to the tables (minutes, at ten million
         # messages longer), the planner takes a rebuilt roll-up for empty and reads the
         # delivery-rates page's figures through the wrong index, ten times slower.
-        conn.exec_driver_sql(f"ANALYZE {', '.join(ROLLUP_TABLES)}")
+        tables = ROLLUP_TABLES if histogram else tuple(t for t in ROLLUP_TABLES if t != rollup_histogram.TABLE)
+        conn.exec_driver_sql(f"ANALYZE {', '.join(tables)}")
 
 
 def _offset_start(at: datetime, dialect: str) -> datetime | str:

@@ -22,7 +22,7 @@ from sms_core.read_models.delivery_rates import Period, delivery_report
 from sms_core.storage.migrate import migrate
 from sms_core.storage.models import DailyCount, OrgUnit, SmsMessage, StandardText, StatusEvent, User
 from sms_core.storage.rollup_breakdowns import DIMENSIONS
-from sms_core.storage.rollup_models import DailyBreakdown, DeliveryTime
+from sms_core.storage.rollup_models import DailyBreakdown, DeliveryHistogram
 from sms_core.storage.rollups import zone_offsets
 from sms_core.use_cases.accounts import load_actor
 from sms_core.use_cases.settings import change_setting
@@ -95,7 +95,9 @@ def rolled_up(db) -> tuple[Counter, Counter, Counter]:
         daily = Counter(
             {(r.day, r.org_unit_id, r.status): r.messages for r in s.scalars(select(DailyCount)) if r.messages}
         )
-        times = Counter({(r.day, r.org_unit_id, r.bucket): r.messages for r in s.scalars(select(DeliveryTime))})
+        times = Counter(
+            {(r.day, r.org_unit_id, b): n for r in s.scalars(select(DeliveryHistogram)) for b, n in r.buckets().items()}
+        )
         breakdowns = Counter(
             {
                 (r.day, r.org_unit_id, r.dimension, r.key, r.status): r.messages
