@@ -13,7 +13,8 @@ from sqlalchemy import BigInteger, Column, Date, DateTime, Integer, SmallInteger
 from sqlalchemy.dialects.sqlite import DATETIME as SQLITE_DATETIME
 from sqlalchemy.orm import Mapped, mapped_column
 
-from sms_core.storage import rollup_histogram
+from sms_core.domain.statuses import SmsStatus
+from sms_core.storage import rollup_daily, rollup_histogram
 from sms_core.storage.models import Base
 
 # Whole seconds in SQLite's text, so "starts_at <= sent_on" compares as times whatever follows the
@@ -22,6 +23,26 @@ OffsetStart = DateTime().with_variant(
     SQLITE_DATETIME(storage_format="%(year)04d-%(month)02d-%(day)02d %(hour)02d:%(minute)02d:%(second)02d"),
     "sqlite",
 )
+
+
+class DailyStatusCount(Base):
+    """Messages and SMS segments per local day of Sent on and org unit, a column of each per status
+    (storage/rollup_daily.py, migration 0017); kept by triggers on the messages."""
+
+    __table__ = Table(
+        rollup_daily.TABLE,
+        Base.metadata,
+        Column("org_unit_id", Integer, primary_key=True),
+        Column("day", Date, primary_key=True),
+        *(Column(name, Integer, nullable=False, server_default="0") for name in rollup_daily.COLUMNS),
+    )
+
+    def by_status(self) -> dict[SmsStatus, tuple[int, int]]:
+        """(messages, segments) of each status the row counts any message of."""
+        counts = {
+            s: (getattr(self, rollup_daily.MESSAGES[s]), getattr(self, rollup_daily.SEGMENTS[s])) for s in SmsStatus
+        }
+        return {status: both for status, both in counts.items() if both != (0, 0)}
 
 
 class DeliveryHistogram(Base):

@@ -1,6 +1,6 @@
 """The roll-ups count days as the organisation lives them, and keep time to delivery.
 
-Trigger-kept tables answer the delivery-rates page: the daily counts (migration 0003), the
+Trigger-kept tables answer the delivery-rates page: the daily counts (``rollup_daily``), the
 time-to-delivery histogram (``rollup_histogram``) and the breakdowns by sender and standard text
 (``rollup_breakdowns``).  All key a message by the *local* day of its
 Sent on in the organisation's time zone (the setting).  SQLite has no time zones of its own, so it
@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import BigInteger, ColumnElement, Connection, cast, func, text
 
 from sms_core.domain.setting_definitions import BY_KEY, ORGANISATION_TIME_ZONE
-from sms_core.storage import rollup_breakdowns, rollup_histogram
+from sms_core.storage import rollup_breakdowns, rollup_daily, rollup_histogram
 
 FIRST_YEAR, LAST_YEAR = 1970, 2100  # the offsets table's span; the first offset also holds before it
 
@@ -88,43 +88,6 @@ def postgres_local_day(conn: Connection, zone: str) -> str:
 # statements are the same shape for every row, and planning them again on each status change
 # took a quarter of a delivery report's cost.
 TRIGGER_PLANS = "SET plan_cache_mode = auto"
-# One statement for both sides of a change: OLD is NULL on INSERT and NEW on DELETE (PostgreSQL
-# 11+), a side with no row drops out, and the two sides of an UPDATE that land on the same row
-# (only the segments changed) are summed first, since ON CONFLICT may touch a row only once.
-POSTGRES_DAILY_COUNTS = f"""
-CREATE OR REPLACE FUNCTION sms_daily_counts_keep() RETURNS trigger AS $$
-BEGIN
-    INSERT INTO sms_daily_counts AS d (day, org_unit_id, status, messages, segments)
-    SELECT day, org_unit_id, status, sum(messages), sum(segments) FROM (VALUES
-        (sms_local_day(OLD.sent_on), OLD.org_unit_id, OLD.status, -1, -OLD.segments),
-        (sms_local_day(NEW.sent_on), NEW.org_unit_id, NEW.status, 1, NEW.segments)
-    ) AS change (day, org_unit_id, status, messages, segments)
-     WHERE org_unit_id IS NOT NULL GROUP BY 1, 2, 3 HAVING sum(messages) <> 0 OR sum(segments) <> 0
-    ON CONFLICT (day, org_unit_id, status)
-    DO UPDATE SET messages = d.messages + excluded.messages, segments = d.segments + excluded.segments;
-    RETURN NULL;
-END $$ LANGUAGE plpgsql {TRIGGER_PLANS}
-"""
-
-
-def _sqlite_daily_counts() -> list[str]:
-    add = """INSERT INTO sms_daily_counts (day, org_unit_id, status, messages, segments)
-        VALUES ({day}, {r}.org_unit_id, {r}.status, {sign}1, {sign}{r}.segments)
-        ON CONFLICT (day, org_unit_id, status)
-        DO UPDATE SET messages = messages {sign}+ 1, segments = segments {sign}+ {r}.segments;"""
-
-    def of(r: str, sign: str) -> str:
-        return add.format(day=local_day_sql(f"{r}.sent_on", "sqlite"), r=r, sign=sign)
-
-    return [
-        f"CREATE TRIGGER sms_daily_counts_insert AFTER INSERT ON sms_messages BEGIN {of('NEW', '')} END",
-        f"CREATE TRIGGER sms_daily_counts_delete AFTER DELETE ON sms_messages BEGIN {of('OLD', '-')} END",
-        f"""CREATE TRIGGER sms_daily_counts_update AFTER UPDATE OF status, sent_on, org_unit_id, segments
-            ON sms_messages
-            WHEN OLD.status IS NOT NEW.status OR OLD.sent_on IS NOT NEW.sent_on
-                 OR OLD.org_unit_id IS NOT NEW.org_unit_id OR OLD.segments IS NOT NEW.segments
-            BEGIN {of("OLD", "-")} {of("NEW", "")} END""",
-    ]
 
 
 def install_local_day(conn: Connection) -> None:
@@ -134,30 +97,20 @@ def install_local_day(conn: Connection) -> None:
 
 
 def install(conn: Connection) -> None:
-    """(Re)create the triggers that keep the roll-ups; the tables must exist (but the histogram's,
-    which the migrations before 0016 do not have yet)."""
-    _install_daily_counts(conn)
-    if rollup_histogram.present(conn):
-        rollup_histogram.install(conn, local_day_sql, TRIGGER_PLANS)
-    rollup_breakdowns.install(conn, local_day_sql, TRIGGER_PLANS)
-
-
-def _install_daily_counts(conn: Connection) -> None:
+    """(Re)create the triggers that keep the roll-ups.  The migrations before the ones that made
+    today's tables (0016, 0017) call this too, so a roll-up whose table is not there yet is left
+    alone: its migration installs and fills it."""
     if conn.dialect.name == "postgresql":
         install_local_day(conn)
-        conn.exec_driver_sql(POSTGRES_DAILY_COUNTS)
-        return
-    for name in ("insert", "delete", "update"):
-        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS sms_daily_counts_{name}")
-    for statement in _sqlite_daily_counts():
-        conn.exec_driver_sql(statement)
+    for part in _present(conn):
+        part.install(conn, local_day_sql, TRIGGER_PLANS)
 
 
 def uninstall(conn: Connection) -> None:
-    """Drop what ``install`` made, but the daily counts' triggers: the caller recreates 0003's.
-    The histogram's narrow forerunner (0010–0015) had a trigger of its own, dropped too."""
-    rollup_breakdowns.uninstall(conn)
-    rollup_histogram.uninstall(conn)
+    """Drop what ``install`` made, and the trigger of the histogram's narrow forerunner (0010–0014);
+    migration 0003's daily-count triggers are the caller's (0010 puts back their UTC days)."""
+    for part in PARTS:
+        part.uninstall(conn)
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql("DROP TRIGGER IF EXISTS sms_delivery_times_insert ON sms_status_events")
         conn.exec_driver_sql("DROP FUNCTION IF EXISTS sms_delivery_times_keep()")
@@ -182,10 +135,8 @@ def rebuild(conn: Connection, zone: str) -> None:
     )
     if dialect == "postgresql":
         conn.exec_driver_sql(postgres_local_day(conn, zone))
-    conn.exec_driver_sql("DELETE FROM sms_daily_counts")
-    if rollup_histogram.present(conn):
-        conn.exec_driver_sql(f"DELETE FROM {rollup_histogram.TABLE}")
-    conn.exec_driver_sql("DELETE FROM sms_daily_breakdowns")
+    for part in _present(conn):
+        conn.exec_driver_sql(f"DELETE FROM {part.TABLE}")
     add_messages(conn, 0)
 
 
@@ -195,35 +146,25 @@ def whole_sum(column) -> ColumnElement[int]:
     return cast(func.sum(column), BigInteger)
 
 
-ROLLUP_TABLES = ("sms_daily_counts", rollup_histogram.TABLE, "sms_daily_breakdowns")
+PARTS = (rollup_daily, rollup_histogram, rollup_breakdowns)
+ROLLUP_TABLES = tuple(part.TABLE for part in PARTS)
+
+
+def _present(conn: Connection) -> list:
+    return [part for part in PARTS if part.present(conn)]
 
 
 def add_messages(conn: Connection, first_id: int) -> None:
     """Add the messages from ``first_id`` on, and their history, to the roll-ups (for a bulk load
     that wrote them with the triggers off)."""
-    dialect = conn.dialect.name
-    prefix = "d." if dialect == "postgresql" else ""
-    target = "sms_daily_counts AS d" if dialect == "postgresql" else "sms_daily_counts"
-    conn.execute(
-        text(
-            f"""INSERT INTO {target} (day, org_unit_id, status, messages, segments)
-            SELECT {local_day_sql("sent_on", dialect)}, org_unit_id, status, count(*), sum(segments)
-              FROM sms_messages WHERE id >= :first GROUP BY 1, 2, 3
-            ON CONFLICT (day, org_unit_id, status) DO UPDATE SET messages = {prefix}messages + excluded.messages,
-                segments = {prefix}segments + excluded.segments"""
-        ),
-        {"first": first_id},
-    )
-    histogram = rollup_histogram.present(conn)
-    if histogram:
-        rollup_histogram.add_messages(conn, first_id, local_day_sql)
-    rollup_breakdowns.add_messages(conn, first_id, local_day_sql)
-    if dialect == "postgresql":
+    present = _present(conn)
+    for part in present:
+        part.add_messages(conn, first_id, local_day_sql)
+    if present and conn.dialect.name == "postgresql":
         # Statistics at once: until autovacuum gets round to the tables (minutes, at ten million
         # messages longer), the planner takes a rebuilt roll-up for empty and reads the
         # delivery-rates page's figures through the wrong index, ten times slower.
-        tables = ROLLUP_TABLES if histogram else tuple(t for t in ROLLUP_TABLES if t != rollup_histogram.TABLE)
-        conn.exec_driver_sql(f"ANALYZE {', '.join(tables)}")
+        conn.exec_driver_sql(f"ANALYZE {', '.join(part.TABLE for part in present)}")
 
 
 def _offset_start(at: datetime, dialect: str) -> datetime | str:
