@@ -36,6 +36,8 @@ from bench.timing import Result
 from sms_core.domain.permissions import Actor
 from sms_core.storage.database import Database
 from sms_core.storage.models import OrgUnit, SmsMessage
+from sms_core.storage.rollup_daily import ALL_MESSAGES
+from sms_core.storage.rollup_daily import TABLE as DAILY_COUNTS
 from sms_core.use_cases.accounts import load_actor
 
 PARTS = ("overview", "rates", "alerts", "retention", "export", "page", "reports", "replies", "live", "import", "api")
@@ -197,7 +199,9 @@ def _unit_share(db: Database, unit_id: int) -> float:
     """The unit's share of all messages, from the daily roll-up (a count of the table would take seconds)."""
     with db.engine.connect() as conn:
         unit, total = conn.execute(
-            text("SELECT sum(messages) FILTER (WHERE org_unit_id = :u), sum(messages) FROM sms_daily_counts"),
+            text(
+                f"SELECT sum({ALL_MESSAGES}) FILTER (WHERE org_unit_id = :u), sum({ALL_MESSAGES}) FROM {DAILY_COUNTS}"
+            ),
             {"u": unit_id},
         ).one()
     return unit / total if total else 0.0

@@ -24,7 +24,8 @@ from sms_core.read_models.delivery_rates import Period, delivery_report
 from sms_core.read_models.overview import OverviewFilter, list_messages
 from sms_core.read_models.overview_count import BackgroundCounts
 from sms_core.storage.database import Database
-from sms_core.storage.models import DailyCount, SmsMessage, utcnow
+from sms_core.storage.models import SmsMessage, utcnow
+from sms_core.storage.rollup_models import DailyStatusCount
 from sms_core.use_cases.accounts import load_actor
 from sms_core.use_cases.settings import change_setting
 
@@ -61,7 +62,7 @@ def _drop(copy: Database, admin_url: str) -> None:
 def _figures(db: Database, admin, last_day: date):
     with db.session() as session:
         rollup = session.execute(
-            select(func.sum(DailyCount.messages), func.sum(DailyCount.segments), func.count())
+            select(*(func.sum(column) for column in DailyStatusCount.__table__.c), func.count())
         ).one()
     report = delivery_report(db, admin, Period(last_day - timedelta(days=89), last_day))
     return tuple(rollup), report.current, report.previous, report.units

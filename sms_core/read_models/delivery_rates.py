@@ -1,9 +1,9 @@
 """Delivery rates for team leads: how many SMS went out, how many arrived, and what went wrong.
 
 Every figure is counted by the database, and none by reading messages one by one: counts per
-day, unit and status come from the trigger-kept daily roll-up (migration 0003), time to delivery
-from its histogram roll-up (0010), summed in SQL;
-the few failures with a gateway error and the stuck messages come from partial indexes that hold
+day, unit and status come from the trigger-kept daily counts (a row per day and unit, a column
+per status), time to delivery from its histogram (a row per day and unit, a column per bucket),
+summed in SQL; the few failures with a gateway error and the stuck messages come from partial indexes that hold
 just them (migration 0004).  Python only adds up a few hundred grouped rows, so the page costs
 about the same at a thousand messages or at ten million.  Days are
 the organisation's calendar days (midnight to midnight in its time zone, the setting), on both
@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, exists, func, literal_column, select, true
+from sqlalchemy import ColumnElement, exists, func, literal_column, select, true
 from sqlalchemy.orm import Session, aliased
 
 from sms_core.domain.permissions import Actor, Permission
@@ -47,8 +47,10 @@ from sms_core.read_models.delivery_rate_figures import (
 )
 from sms_core.read_models.delivery_times import TimeToDelivery, time_to_delivery
 from sms_core.storage.database import Database
-from sms_core.storage.models import DailyCount, OrgUnit, SmsMessage
-from sms_core.storage.rollups import organisation_zone, whole_sum
+from sms_core.storage.models import OrgUnit, SmsMessage
+from sms_core.storage.rollup_daily import MESSAGES, SEGMENTS
+from sms_core.storage.rollup_models import DailyStatusCount
+from sms_core.storage.rollups import organisation_zone
 
 __all__ = [
     "DELIVERED",
@@ -159,30 +161,40 @@ def _in_period(units: frozenset[int], period: Period, zone: str):
     return (SmsMessage.org_unit_id.in_(units), SmsMessage.sent_on >= start, SmsMessage.sent_on < end)
 
 
-def _rollup(units: frozenset[int], period: Period, key) -> Select:
-    """Messages and segments per ``key`` and status from the trigger-kept daily roll-up.
+def _rollup(session: Session, units: frozenset[int], period: Period, key: str) -> list[_Counted]:
+    """Messages and segments per ``key`` (day or org unit) and status from the trigger-kept daily
+    counts (storage/rollup_daily.py).
 
-    The database adds the roll-up's rows up (units × days × statuses: tens of thousands for
-    all 50 units over two 90-day periods); Python gets a few hundred sums, whatever the period,
-    the number of units or the number of messages.
+    The database adds the roll-up's rows up (a row per unit and day: 9,000 for all 50 units over
+    two 90-day periods), a column per status; Python gets a few hundred rows of sums, whatever
+    the period, the number of units or the number of messages.
     """
-    d = DailyCount
-    return (
-        select(key, d.status, whole_sum(d.messages), whole_sum(d.segments))
-        .where(d.org_unit_id.in_(units), d.day >= period.first, d.day <= period.last, d.messages != 0)
-        .group_by(key, d.status)
-        .order_by(key, d.status)
+    d = DailyStatusCount.__table__.c
+    statuses = list(MESSAGES)
+    sums = [func.sum(d[MESSAGES[s]]) for s in statuses] + [func.sum(d[SEGMENTS[s]]) for s in statuses]
+    stmt = (
+        select(d[key], *sums)
+        .where(d.org_unit_id.in_(units), d.day >= period.first, d.day <= period.last)
+        .group_by(d[key])
+        .order_by(d[key])
     )
+    counted = []
+    for value, *totals in session.connection().execute(stmt).all():
+        messages, segments = totals[: len(statuses)], totals[len(statuses) :]
+        counted += [
+            _Counted(_as_date(value) if key == "day" else value, status, n, seg)
+            for status, n, seg in zip(statuses, messages, segments, strict=True)
+            if n or seg
+        ]
+    return counted
 
 
 def _per_day(session: Session, units: frozenset[int], period: Period) -> list[_Counted]:
-    rows = session.connection().execute(_rollup(units, period, DailyCount.day)).all()
-    return [_Counted(_as_date(day), status, n, seg or 0) for day, status, n, seg in rows]
+    return _rollup(session, units, period, "day")
 
 
 def _per_unit_rows(session: Session, units: frozenset[int], period: Period) -> list[_Counted]:
-    rows = session.connection().execute(_rollup(units, period, DailyCount.org_unit_id)).all()
-    return [_Counted(unit, status, n, seg or 0) for unit, status, n, seg in rows]
+    return _rollup(session, units, period, "org_unit_id")
 
 
 def _as_date(value) -> date:

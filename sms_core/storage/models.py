@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from enum import IntEnum
 from typing import TypeVar
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
-    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -246,14 +245,3 @@ class ChangeVersion(Base):
     __tablename__ = "sms_change_versions"
     org_unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id", ondelete="CASCADE"), primary_key=True)
     version: Mapped[int] = mapped_column(BigInteger, default=0)
-
-
-class DailyCount(Base):
-    """Messages per UTC day, org unit and status; maintained by triggers (migration 0003)."""
-
-    __tablename__ = "sms_daily_counts"
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    org_unit_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    status: Mapped[SmsStatus] = mapped_column(StatusType, primary_key=True)
-    messages: Mapped[int] = mapped_column(BigInteger)
-    segments: Mapped[int] = mapped_column(BigInteger)

@@ -8,11 +8,16 @@ the standard text the message was made from, 0 for none).  Days are local, as in
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, inspect, text
 
+TABLE = "sms_daily_breakdowns"
 SENDER, STANDARD_TEXT = 1, 2
 DIMENSIONS = {SENDER: "sent_by_user_id", STANDARD_TEXT: "standard_text_id"}
 WATCHED = ("status", "sent_on", "org_unit_id", "sent_by_user_id", "standard_text_id")
+
+
+def present(conn: Connection) -> bool:
+    return inspect(conn).has_table(TABLE)
 
 
 def _add(row: str, sign: str, day: str) -> str:

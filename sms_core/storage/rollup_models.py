@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, DateTime, Integer, SmallInteger
+from sqlalchemy import BigInteger, Column, Date, DateTime, Integer, SmallInteger, Table
 from sqlalchemy.dialects.sqlite import DATETIME as SQLITE_DATETIME
 from sqlalchemy.orm import Mapped, mapped_column
 
+from sms_core.domain.statuses import SmsStatus
+from sms_core.storage import rollup_daily, rollup_histogram
 from sms_core.storage.models import Base
 
 # Whole seconds in SQLite's text, so "starts_at <= sent_on" compares as times whatever follows the
@@ -23,15 +25,44 @@ OffsetStart = DateTime().with_variant(
 )
 
 
-class DeliveryTime(Base):
-    """Messages received per local day of Sent on, org unit and time-to-delivery bucket
-    (domain/delivery_times.py); kept by a trigger on the status history (migration 0010)."""
+class DailyStatusCount(Base):
+    """Messages and SMS segments per local day of Sent on and org unit, a column of each per status
+    (storage/rollup_daily.py, migration 0017); kept by triggers on the messages."""
 
-    __tablename__ = "sms_delivery_times"
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    org_unit_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    bucket: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    messages: Mapped[int] = mapped_column(BigInteger)
+    __table__ = Table(
+        rollup_daily.TABLE,
+        Base.metadata,
+        Column("org_unit_id", Integer, primary_key=True),
+        Column("day", Date, primary_key=True),
+        *(Column(name, Integer, nullable=False, server_default="0") for name in rollup_daily.COLUMNS),
+    )
+
+    def by_status(self) -> dict[SmsStatus, tuple[int, int]]:
+        """(messages, segments) of each status the row counts any message of."""
+        counts = {
+            s: (getattr(self, rollup_daily.MESSAGES[s]), getattr(self, rollup_daily.SEGMENTS[s])) for s in SmsStatus
+        }
+        return {status: both for status, both in counts.items() if both != (0, 0)}
+
+
+class DeliveryHistogram(Base):
+    """Messages received per local day of Sent on and org unit, one column per time-to-delivery
+    bucket (domain/delivery_times.py); kept by a trigger on the status history
+    (storage/rollup_histogram.py, migration 0016).  The key leads with the unit: a lead reads
+    her units' days."""
+
+    __table__ = Table(
+        rollup_histogram.TABLE,
+        Base.metadata,
+        Column("org_unit_id", Integer, primary_key=True),
+        Column("day", Date, primary_key=True),
+        *(Column(name, Integer, nullable=False, server_default="0") for name in rollup_histogram.COLUMNS),
+    )
+
+    def buckets(self) -> dict[int, int]:
+        """The row's non-empty buckets, as ``DeliveryTimes`` takes them."""
+        counts = (getattr(self, name) for name in rollup_histogram.COLUMNS)
+        return {bucket: n for bucket, n in zip(rollup_histogram.BUCKETS, counts, strict=True) if n}
 
 
 class DailyBreakdown(Base):

@@ -1,7 +1,7 @@
 """The roll-ups count days as the organisation lives them, and keep time to delivery.
 
-Trigger-kept tables answer the delivery-rates page: the daily counts (migration 0003), the
-time-to-delivery histogram (``sms_delivery_times``) and the breakdowns by sender and standard text
+Trigger-kept tables answer the delivery-rates page: the daily counts (``rollup_daily``), the
+time-to-delivery histogram (``rollup_histogram``) and the breakdowns by sender and standard text
 (``rollup_breakdowns``).  All key a message by the *local* day of its
 Sent on in the organisation's time zone (the setting).  SQLite has no time zones of its own, so it
 reads them from ``sms_zone_offsets`` — the zone's offsets from UTC with the instant each begins,
@@ -22,13 +22,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, ColumnElement, Connection, cast, func, text
 
-from sms_core.domain.delivery_times import bucket_sql
 from sms_core.domain.setting_definitions import BY_KEY, ORGANISATION_TIME_ZONE
-from sms_core.domain.statuses import SmsStatus
-from sms_core.storage import rollup_breakdowns
+from sms_core.storage import rollup_breakdowns, rollup_daily, rollup_histogram
 
 FIRST_YEAR, LAST_YEAR = 1970, 2100  # the offsets table's span; the first offset also holds before it
-RECEIVED = int(SmsStatus.RECEIVED)
 
 
 @cache  # about half a second a zone: once a process
@@ -65,12 +62,6 @@ def local_day_sql(column: str, dialect: str) -> str:
     return f"date(substr({column}, 1, 19), {offset} || ' minutes')"
 
 
-def _seconds_to_delivery(dialect: str) -> str:
-    if dialect == "postgresql":
-        return "extract(epoch FROM e.at - m.sent_on)"
-    return "round((julianday(e.at) - julianday(m.sent_on)) * 86400.0, 3)"  # julianday keeps milliseconds
-
-
 OFFSET_LOOKUP = """SELECT (t + make_interval(mins => (
         SELECT minutes FROM sms_zone_offsets WHERE starts_at <= t ORDER BY starts_at DESC LIMIT 1)))::date"""
 ZONE_NAME = re.compile(r"[A-Za-z0-9_+\-/]+")
@@ -97,70 +88,6 @@ def postgres_local_day(conn: Connection, zone: str) -> str:
 # statements are the same shape for every row, and planning them again on each status change
 # took a quarter of a delivery report's cost.
 TRIGGER_PLANS = "SET plan_cache_mode = auto"
-# One statement for both sides of a change: OLD is NULL on INSERT and NEW on DELETE (PostgreSQL
-# 11+), a side with no row drops out, and the two sides of an UPDATE that land on the same row
-# (only the segments changed) are summed first, since ON CONFLICT may touch a row only once.
-POSTGRES_DAILY_COUNTS = f"""
-CREATE OR REPLACE FUNCTION sms_daily_counts_keep() RETURNS trigger AS $$
-BEGIN
-    INSERT INTO sms_daily_counts AS d (day, org_unit_id, status, messages, segments)
-    SELECT day, org_unit_id, status, sum(messages), sum(segments) FROM (VALUES
-        (sms_local_day(OLD.sent_on), OLD.org_unit_id, OLD.status, -1, -OLD.segments),
-        (sms_local_day(NEW.sent_on), NEW.org_unit_id, NEW.status, 1, NEW.segments)
-    ) AS change (day, org_unit_id, status, messages, segments)
-     WHERE org_unit_id IS NOT NULL GROUP BY 1, 2, 3 HAVING sum(messages) <> 0 OR sum(segments) <> 0
-    ON CONFLICT (day, org_unit_id, status)
-    DO UPDATE SET messages = d.messages + excluded.messages, segments = d.segments + excluded.segments;
-    RETURN NULL;
-END $$ LANGUAGE plpgsql {TRIGGER_PLANS}
-"""
-
-
-def _delivery_times_insert(dialect: str, event: str, since: str = "") -> str:
-    """Count the Received events chosen by ``event`` (a FROM-clause source aliased ``e``)."""
-    day = local_day_sql("m.sent_on", dialect)
-    bucket = bucket_sql(_seconds_to_delivery(dialect), dialect)
-    target = "sms_delivery_times AS d" if dialect == "postgresql" else "sms_delivery_times"
-    prefix = "d." if dialect == "postgresql" else ""
-    return f"""INSERT INTO {target} (day, org_unit_id, bucket, messages)
-        SELECT {day}, m.org_unit_id, {bucket}, count(*) FROM {event}
-          JOIN sms_messages m ON m.id = e.message_id
-         WHERE e.status = {RECEIVED} {since} GROUP BY 1, 2, 3
-        ON CONFLICT (day, org_unit_id, bucket) DO UPDATE SET messages = {prefix}messages + excluded.messages"""
-
-
-NEW_EVENT = "(SELECT NEW.message_id AS message_id, NEW.status AS status, NEW.at AS at) e"
-
-
-def _postgres_delivery_times() -> str:
-    insert = _delivery_times_insert("postgresql", NEW_EVENT)
-    return f"""
-CREATE OR REPLACE FUNCTION sms_delivery_times_keep() RETURNS trigger AS $$
-BEGIN
-    {insert};
-    RETURN NULL;
-END $$ LANGUAGE plpgsql {TRIGGER_PLANS}
-"""
-
-
-def _sqlite_daily_counts() -> list[str]:
-    add = """INSERT INTO sms_daily_counts (day, org_unit_id, status, messages, segments)
-        VALUES ({day}, {r}.org_unit_id, {r}.status, {sign}1, {sign}{r}.segments)
-        ON CONFLICT (day, org_unit_id, status)
-        DO UPDATE SET messages = messages {sign}+ 1, segments = segments {sign}+ {r}.segments;"""
-
-    def of(r: str, sign: str) -> str:
-        return add.format(day=local_day_sql(f"{r}.sent_on", "sqlite"), r=r, sign=sign)
-
-    return [
-        f"CREATE TRIGGER sms_daily_counts_insert AFTER INSERT ON sms_messages BEGIN {of('NEW', '')} END",
-        f"CREATE TRIGGER sms_daily_counts_delete AFTER DELETE ON sms_messages BEGIN {of('OLD', '-')} END",
-        f"""CREATE TRIGGER sms_daily_counts_update AFTER UPDATE OF status, sent_on, org_unit_id, segments
-            ON sms_messages
-            WHEN OLD.status IS NOT NEW.status OR OLD.sent_on IS NOT NEW.sent_on
-                 OR OLD.org_unit_id IS NOT NEW.org_unit_id OR OLD.segments IS NOT NEW.segments
-            BEGIN {of("OLD", "-")} {of("NEW", "")} END""",
-    ]
 
 
 def install_local_day(conn: Connection) -> None:
@@ -170,37 +97,20 @@ def install_local_day(conn: Connection) -> None:
 
 
 def install(conn: Connection) -> None:
-    """(Re)create the triggers that keep the roll-ups; the tables must exist."""
-    _install_own(conn)
-    rollup_breakdowns.install(conn, local_day_sql, TRIGGER_PLANS)
-
-
-def _install_own(conn: Connection) -> None:
+    """(Re)create the triggers that keep the roll-ups.  The migrations before the ones that made
+    today's tables (0016, 0017) call this too, so a roll-up whose table is not there yet is left
+    alone: its migration installs and fills it."""
     if conn.dialect.name == "postgresql":
         install_local_day(conn)
-        for statement in (POSTGRES_DAILY_COUNTS, _postgres_delivery_times()):
-            conn.exec_driver_sql(statement)
-        conn.exec_driver_sql("DROP TRIGGER IF EXISTS sms_delivery_times_insert ON sms_status_events")
-        conn.exec_driver_sql(
-            f"""CREATE TRIGGER sms_delivery_times_insert AFTER INSERT ON sms_status_events
-                FOR EACH ROW WHEN (NEW.status = {RECEIVED}) EXECUTE FUNCTION sms_delivery_times_keep()"""
-        )
-        return
-    for name in ("insert", "delete", "update"):
-        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS sms_daily_counts_{name}")
-    for statement in _sqlite_daily_counts():
-        conn.exec_driver_sql(statement)
-    conn.exec_driver_sql("DROP TRIGGER IF EXISTS sms_delivery_times_insert")
-    insert = _delivery_times_insert("sqlite", NEW_EVENT)
-    conn.exec_driver_sql(
-        f"""CREATE TRIGGER sms_delivery_times_insert AFTER INSERT ON sms_status_events
-            WHEN NEW.status = {RECEIVED} BEGIN {insert}; END"""
-    )
+    for part in _present(conn):
+        part.install(conn, local_day_sql, TRIGGER_PLANS)
 
 
 def uninstall(conn: Connection) -> None:
-    """Drop what ``install`` made, but the daily counts' triggers: the caller recreates 0003's."""
-    rollup_breakdowns.uninstall(conn)
+    """Drop what ``install`` made, and the trigger of the histogram's narrow forerunner (0010–0014);
+    migration 0003's daily-count triggers are the caller's (0010 puts back their UTC days)."""
+    for part in PARTS:
+        part.uninstall(conn)
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql("DROP TRIGGER IF EXISTS sms_delivery_times_insert ON sms_status_events")
         conn.exec_driver_sql("DROP FUNCTION IF EXISTS sms_delivery_times_keep()")
@@ -225,9 +135,8 @@ def rebuild(conn: Connection, zone: str) -> None:
     )
     if dialect == "postgresql":
         conn.exec_driver_sql(postgres_local_day(conn, zone))
-    conn.exec_driver_sql("DELETE FROM sms_daily_counts")
-    conn.exec_driver_sql("DELETE FROM sms_delivery_times")
-    conn.exec_driver_sql("DELETE FROM sms_daily_breakdowns")
+    for part in _present(conn):
+        conn.exec_driver_sql(f"DELETE FROM {part.TABLE}")
     add_messages(conn, 0)
 
 
@@ -237,34 +146,25 @@ def whole_sum(column) -> ColumnElement[int]:
     return cast(func.sum(column), BigInteger)
 
 
-ROLLUP_TABLES = ("sms_daily_counts", "sms_delivery_times", "sms_daily_breakdowns")
+PARTS = (rollup_daily, rollup_histogram, rollup_breakdowns)
+ROLLUP_TABLES = tuple(part.TABLE for part in PARTS)
+
+
+def _present(conn: Connection) -> list:
+    return [part for part in PARTS if part.present(conn)]
 
 
 def add_messages(conn: Connection, first_id: int) -> None:
     """Add the messages from ``first_id`` on, and their history, to the roll-ups (for a bulk load
     that wrote them with the triggers off)."""
-    dialect = conn.dialect.name
-    prefix = "d." if dialect == "postgresql" else ""
-    target = "sms_daily_counts AS d" if dialect == "postgresql" else "sms_daily_counts"
-    conn.execute(
-        text(
-            f"""INSERT INTO {target} (day, org_unit_id, status, messages, segments)
-            SELECT {local_day_sql("sent_on", dialect)}, org_unit_id, status, count(*), sum(segments)
-              FROM sms_messages WHERE id >= :first GROUP BY 1, 2, 3
-            ON CONFLICT (day, org_unit_id, status) DO UPDATE SET messages = {prefix}messages + excluded.messages,
-                segments = {prefix}segments + excluded.segments"""
-        ),
-        {"first": first_id},
-    )
-    conn.execute(
-        text(_delivery_times_insert(dialect, "sms_status_events e", "AND m.id >= :first")), {"first": first_id}
-    )
-    rollup_breakdowns.add_messages(conn, first_id, local_day_sql)
-    if dialect == "postgresql":
+    present = _present(conn)
+    for part in present:
+        part.add_messages(conn, first_id, local_day_sql)
+    if present and conn.dialect.name == "postgresql":
         # Statistics at once: until autovacuum gets round to the tables (minutes, at ten million
         # messages longer), the planner takes a rebuilt roll-up for empty and reads the
         # delivery-rates page's figures through the wrong index, ten times slower.
-        conn.exec_driver_sql(f"ANALYZE {', '.join(ROLLUP_TABLES)}")
+        conn.exec_driver_sql(f"ANALYZE {', '.join(part.TABLE for part in present)}")
 
 
 def _offset_start(at: datetime, dialect: str) -> datetime | str:

@@ -13,16 +13,17 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import delete, select, update
+from alembic import command
+from sqlalchemy import delete, select, text, update
 
 from sms_core.domain.delivery_times import bucket_of
 from sms_core.domain.setting_definitions import ORGANISATION_TIME_ZONE
 from sms_core.domain.statuses import SmsStatus as S
 from sms_core.read_models.delivery_rates import Period, delivery_report
-from sms_core.storage.migrate import migrate
-from sms_core.storage.models import DailyCount, OrgUnit, SmsMessage, StandardText, StatusEvent, User
+from sms_core.storage.migrate import alembic_config, migrate
+from sms_core.storage.models import OrgUnit, SmsMessage, StandardText, StatusEvent, User
 from sms_core.storage.rollup_breakdowns import DIMENSIONS
-from sms_core.storage.rollup_models import DailyBreakdown, DeliveryTime
+from sms_core.storage.rollup_models import DailyBreakdown, DailyStatusCount, DeliveryHistogram
 from sms_core.storage.rollups import zone_offsets
 from sms_core.use_cases.accounts import load_actor
 from sms_core.use_cases.settings import change_setting
@@ -93,9 +94,16 @@ def direct_counts(db, zone: str) -> tuple[Counter, Counter, Counter]:
 def rolled_up(db) -> tuple[Counter, Counter, Counter]:
     with db.session() as s:
         daily = Counter(
-            {(r.day, r.org_unit_id, r.status): r.messages for r in s.scalars(select(DailyCount)) if r.messages}
+            {
+                (r.day, r.org_unit_id, status): messages
+                for r in s.scalars(select(DailyStatusCount))
+                for status, (messages, _) in r.by_status().items()
+                if messages
+            }
         )
-        times = Counter({(r.day, r.org_unit_id, r.bucket): r.messages for r in s.scalars(select(DeliveryTime))})
+        times = Counter(
+            {(r.day, r.org_unit_id, b): n for r in s.scalars(select(DeliveryHistogram)) for b, n in r.buckets().items()}
+        )
         breakdowns = Counter(
             {
                 (r.day, r.org_unit_id, r.dimension, r.key, r.status): r.messages
@@ -158,6 +166,36 @@ def test_the_migration_counts_a_populated_database_again(demo_db):
     migrate(demo_db)
     daily, times, breakdowns = rolled_up(demo_db)
     assert (daily, times, breakdowns) == direct_counts(demo_db, "Europe/Oslo") and sum(times.values()) > 100
+
+
+def test_the_wide_roll_ups_go_back_to_narrow_rows_and_come_again(demo_db):
+    """Migrations 0016 and 0017 on a populated database, down and up: the narrow tables the
+    downgrade makes hold the same counts and keep counting, and the upgrade counts them again."""
+    with demo_db.engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "0014")
+    with demo_db.session() as s:  # a message sent and received at 0014
+        unit = s.scalar(select(OrgUnit.id).order_by(OrgUnit.id))
+        sent_on = datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+        m = SmsMessage(text="t", phone="+4791234567", org_unit_id=unit, sent_on=sent_on, status=S.RECEIVED)
+        s.add(m)
+        s.flush()
+        s.add(StatusEvent(message_id=m.id, status=S.RECEIVED, at=sent_on + timedelta(seconds=42), source="r"))
+    daily, times, _ = direct_counts(demo_db, "Europe/Oslo")
+    with demo_db.session() as s:
+        narrow = "SELECT day, org_unit_id, {0}, messages FROM {1} WHERE messages <> 0"
+        narrow_daily = {
+            (_day(d), u, S(k)): n for d, u, k, n in s.execute(text(narrow.format("status", "sms_daily_counts")))
+        }
+        narrow_times = {
+            (_day(d), u, k): n for d, u, k, n in s.execute(text(narrow.format("bucket", "sms_delivery_times")))
+        }
+    assert narrow_daily == daily and narrow_times == times and sum(times.values()) > 100
+    migrate(demo_db)
+    assert rolled_up(demo_db)[:2] == (daily, times)
+
+
+def _day(value) -> date:
+    return date.fromisoformat(str(value))
 
 
 def test_time_to_delivery_in_the_report(written):

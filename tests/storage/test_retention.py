@@ -23,8 +23,9 @@ from sms_core.domain.setting_definitions import RETENTION_EVENT_DETAIL_DAYS, RET
 from sms_core.domain.statuses import SmsStatus as S
 from sms_core.read_models.delivery_rates import Period, delivery_report
 from sms_core.read_models.overview import OverviewFilter, count_messages, list_messages
-from sms_core.storage.models import DailyCount, DispatchState, SmsConsent, SmsMessage, StatusEvent
+from sms_core.storage.models import DispatchState, SmsConsent, SmsMessage, StatusEvent
 from sms_core.storage.retention_models import RetentionRun
+from sms_core.storage.rollup_models import DailyStatusCount
 from sms_core.use_cases.accounts import load_actor
 from sms_core.use_cases.sending import resend_sms
 from sms_core.use_cases.settings import change_setting
@@ -37,7 +38,7 @@ def figures(db):
     """Everything retention must leave exactly as it was."""
     admin = load_actor(db, "admin")
     with db.session() as s:
-        rollup = sorted(s.execute(select(DailyCount.__table__)).all())
+        rollup = sorted(s.execute(select(DailyStatusCount.__table__)).all())
         messages = s.execute(
             select(
                 SmsMessage.id,
