@@ -280,17 +280,21 @@ def _stuck(
     the newest message of a chain, and that one is counted instead if it is stuck too.
 
     The candidates come from the partial index of stuck statuses (migration 0004).  A resend is
-    always sent after its original, so whether a candidate was resent is asked only of the
-    resends sent since the period began (a day earlier, for servers whose clocks disagree):
-    migration 0006 indexes exactly those by sent-on, so PostgreSQL hashes a few thousand resends
-    instead of looking every candidate up, or reading every resend ever made.
+    always sent after its original and from its original's unit (resending copies the unit, and
+    nothing moves a message to another), so whether a candidate was resent is asked only of the
+    units' resends sent since the period began (a day earlier, for servers whose clocks disagree):
+    migration 0018 indexes exactly those by unit and sent-on, so PostgreSQL hashes the units' few
+    thousand resends instead of looking every candidate up, or reading every unit's resends (at
+    ten million messages, hashing all 50 units' took 11 of one unit's 14 ms).
     """
     m = SmsMessage
     resend = aliased(SmsMessage)
     since, _ = period.bounds(zone)
     recent_resends = (
         select(resend.original_id)
-        .where(resend.original_id.is_not(None), resend.sent_on >= since - timedelta(days=1))
+        .where(
+            resend.original_id.is_not(None), resend.org_unit_id.in_(units), resend.sent_on >= since - timedelta(days=1)
+        )
         .subquery("recent_resends")
     )
     resent = exists().where(recent_resends.c.original_id == m.id)
