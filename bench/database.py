@@ -130,9 +130,9 @@ def _recorded_seed(engine, name: str, rows: int) -> datetime | None:
 
 def _migrate(engine, name: str, url: str) -> None:
     """Bring a reused database to head, and vacuum it as a fresh seed is when a revision ran: a
-    migration that makes a roll-up again (0015) cannot vacuum in its transaction, and until
+    migration that makes a roll-up again (0016 to 0018) cannot vacuum in its transaction, and until
     autovacuum comes round (off on this machine: 90-ci.conf) the page's reads find no
-    visibility map and visit the table instead of the covering index (29 ms instead of 13 at 1M)."""
+    visibility map and visit the table instead of the index alone."""
     revision = _revision(engine, name)
     db = Database(url)
     try:
