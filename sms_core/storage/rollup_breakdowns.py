@@ -34,7 +34,7 @@ def present(conn: Connection) -> bool:
     return inspect(conn).has_table(TABLE)
 
 
-def _upsert(source: str, messages: str, dialect: str) -> str:
+def _upsert(source: str, messages: str, dialect: str, order: str = "") -> str:
     """Add ``source``'s rows (day, org_unit_id, dimension, key, status and ``messages`` each) to
     the roll-up, each count into its status's column.  Rows that cancel out are left out: the two
     sides of a change that stays in one row with one status (only another dimension's key moved)."""
@@ -43,7 +43,7 @@ def _upsert(source: str, messages: str, dialect: str) -> str:
     added = ", ".join(f"{c} = {prefix}{c} + excluded.{c}" for c in COUNTS.values())
     return f"""INSERT INTO {TABLE}{alias} ({", ".join(KEY)}, {", ".join(COUNTS.values())})
         SELECT {", ".join(KEY)}, {counts} FROM ({source}) AS change WHERE org_unit_id IS NOT NULL
-         GROUP BY 1, 2, 3, 4 HAVING sum({messages}) <> 0 OR min(status) <> max(status)
+         GROUP BY 1, 2, 3, 4 HAVING sum({messages}) <> 0 OR min(status) <> max(status) {order}
         ON CONFLICT ({", ".join(KEY)}) DO UPDATE SET {added}"""
 
 
@@ -108,9 +108,11 @@ def uninstall(conn: Connection) -> None:
 
 def add_messages(conn: Connection, first_id: int, local_day) -> None:
     """Add the messages from ``first_id`` on (written with the triggers off, or all: 0), one
-    pass over them per dimension."""
+    pass over them per dimension.  The rows go in in the key's order: until the table is vacuumed,
+    PostgreSQL's index-only read fetches every row from the table, one page after the next in this
+    order (at ten million messages 9 ms for all 50 units over 90 days, against 45 to 78 unordered)."""
     dialect = conn.dialect.name
     for dimension, column in DIMENSIONS.items():
         source = f"""SELECT {local_day("sent_on", dialect)} AS day, org_unit_id, {dimension} AS dimension,
             COALESCE({column}, 0) AS key, status FROM sms_messages WHERE id >= :first"""
-        conn.execute(text(_upsert(source, "1", dialect)), {"first": first_id})
+        conn.execute(text(_upsert(source, "1", dialect, "ORDER BY 1, 2, 3, 4")), {"first": first_id})
