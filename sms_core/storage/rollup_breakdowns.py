@@ -96,8 +96,8 @@ def install(conn: Connection, local_day, trigger_plans: str) -> None:
 
 
 def uninstall(conn: Connection) -> None:
-    """Drop the triggers, and those of the narrow forerunner (migrations 0010 to 0017, same names
-    but the table's), so no trigger is left writing to a table a migration drops."""
+    """Drop the triggers, and those of the narrow forerunner (migrations 0010 to 0017, named after
+    its table), so no trigger is left writing to a table a migration drops."""
     postgres = conn.dialect.name == "postgresql"
     for table in (TABLE, NARROW):
         for name in TRIGGERS[conn.dialect.name]:

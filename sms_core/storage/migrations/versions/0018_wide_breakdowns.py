@@ -8,8 +8,9 @@ dimension.  The new table is counted from the messages (two passes, as 0010's re
 this transaction: the old triggers are dropped first, which locks the messages until it commits
 (on PostgreSQL against readers too), so no change is missed.  Its primary key leads with the unit
 and on PostgreSQL carries the counts (INCLUDE), so the page reads the index alone once the table
-has a visibility map: VACUUM cannot run in a transaction, and until autovacuum visits the table
-(off on some servers: then run ``VACUUM sms_daily_breakdown_counts``) PostgreSQL reads the table.
+has a visibility map.  VACUUM cannot run in a transaction: until autovacuum visits the table (off
+on some servers: then run ``VACUUM sms_daily_breakdown_counts``) the read also fetches every row
+from the table, which the count wrote in the key's order so that costs little.
 The downgrade makes the narrow table again from the wide one, with the triggers it had at 0017
 (frozen here: today's code no longer has them).
 
