@@ -1,12 +1,12 @@
 """Delivery rates by sender and by standard text, for the delivery-rates page.
 
-Counted from the breakdowns' roll-up (storage/rollup_breakdowns.py), summed in SQL per sender or
-standard text and status: the database adds up units × days × keys, Python names a few dozen rows.
+Counted from the breakdowns' roll-up (storage/rollup_breakdowns.py), each status's column summed in
+SQL per sender or standard text: the database adds up units × days × keys, Python names a few
+dozen rows.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
@@ -17,7 +17,7 @@ from sms_core.domain.statuses import SmsStatus
 from sms_core.read_models.delivery_rate_figures import Figures, Period
 from sms_core.storage.database import Database
 from sms_core.storage.models import StandardText, User, UserOrgUnit
-from sms_core.storage.rollup_breakdowns import SENDER, STANDARD_TEXT
+from sms_core.storage.rollup_breakdowns import COUNTS, SENDER, STANDARD_TEXT
 from sms_core.storage.rollup_models import DailyBreakdown
 from sms_core.storage.rollups import whole_sum
 
@@ -41,15 +41,17 @@ class Breakdowns:
 
 
 def breakdowns(session: Session, units: frozenset[int], period: Period) -> Breakdowns:
-    b = DailyBreakdown
+    b = DailyBreakdown.__table__.c
     stmt = (
-        select(b.dimension, b.key, b.status, whole_sum(b.messages))
-        .where(b.day >= period.first, b.day <= period.last, b.org_unit_id.in_(units), b.messages != 0)
-        .group_by(b.dimension, b.key, b.status)
+        select(b.dimension, b.key, *(whole_sum(b[name]) for name in COUNTS.values()))
+        .where(b.org_unit_id.in_(units), b.day >= period.first, b.day <= period.last)
+        .group_by(b.dimension, b.key)
     )
-    counts: dict[int, dict[int, dict[SmsStatus, int]]] = {SENDER: defaultdict(dict), STANDARD_TEXT: defaultdict(dict)}
-    for dimension, key, status, n in session.connection().execute(stmt).all():
-        counts[dimension][key][SmsStatus(status)] = n
+    counts: dict[int, dict[int, dict[SmsStatus, int]]] = {SENDER: {}, STANDARD_TEXT: {}}
+    for dimension, key, *sums in session.connection().execute(stmt).all():
+        by_status = {status: n for status, n in zip(COUNTS, sums, strict=True) if n}
+        if by_status:  # a key whose messages all moved away keeps its rows, at zero
+            counts[dimension][key] = by_status
     users = _names(session, User.id, User.display_name, counts[SENDER])
     texts = _names(session, StandardText.id, StandardText.title, counts[STANDARD_TEXT])
     return Breakdowns(

@@ -1,51 +1,72 @@
-"""The breakdowns' roll-up: messages per local day, unit, sender or standard text, and status.
+"""The breakdowns' roll-up: messages per local day, unit, sender or standard text, one count per status.
 
 The delivery rates by sender and by standard text must stay as cheap as the other figures at ten
 million messages, so they are counted as the daily counts are: by triggers, on both databases, in
 one table with a ``dimension`` column (``SENDER``: the user who sent, 0 for none; ``STANDARD_TEXT``:
 the standard text the message was made from, 0 for none).  Days are local, as in ``rollups``.
+
+A row holds every status's count (migration 0018; before it, a row per status): the page sums one
+row where it summed one per status seen (5.7 times fewer rows at ten million messages, 2.4 at a
+million), and a delivery report, which changes only the status, moves one count within the
+same row of each dimension instead of writing two rows.  The columns are made from the status
+enum, so the table, the triggers and the reads cannot disagree about which status a column counts.
 """
 
 from __future__ import annotations
 
 from sqlalchemy import Connection, inspect, text
 
-TABLE = "sms_daily_breakdowns"
+from sms_core.storage.rollup_daily import MESSAGES
+
+TABLE = "sms_daily_breakdown_counts"
+NARROW = "sms_daily_breakdowns"  # the row-per-status table of migrations 0010 to 0017
 SENDER, STANDARD_TEXT = 1, 2
 DIMENSIONS = {SENDER: "sent_by_user_id", STANDARD_TEXT: "standard_text_id"}
 WATCHED = ("status", "sent_on", "org_unit_id", "sent_by_user_id", "standard_text_id")
+KEY = ("org_unit_id", "day", "dimension", "key")  # led by the unit, as a lead reads her units
+COUNTS = MESSAGES  # status → the column counting its messages, named as in the daily counts
+TRIGGERS = {"postgresql": ("insert_delete", "update"), "sqlite": ("insert", "delete", "update")}
 
 
 def present(conn: Connection) -> bool:
+    """Whether the table exists yet: the migrations before the one that makes it (0018) install
+    and rebuild the other roll-ups with today's code and leave 0010's narrow table as it is."""
     return inspect(conn).has_table(TABLE)
 
 
-def _add(row: str, sign: str, day: str) -> str:
-    """SQLite: both dimensions' rows of message ``row`` (NEW or OLD), counted ``sign`` once."""
-    keys = " UNION ALL ".join(
-        f"SELECT {dim} AS dimension, COALESCE({row}.{col}, 0) AS k" for dim, col in DIMENSIONS.items()
+def _upsert(source: str, messages: str, dialect: str, order: str = "") -> str:
+    """Add ``source``'s rows (day, org_unit_id, dimension, key, status and ``messages`` each) to
+    the roll-up, each count into its status's column.  Rows that cancel out are left out: the two
+    sides of a change that stays in one row with one status (only another dimension's key moved)."""
+    counts = ", ".join(f"sum(CASE WHEN status = {int(s)} THEN {messages} ELSE 0 END)" for s in COUNTS)
+    prefix, alias = ("d.", " AS d") if dialect == "postgresql" else ("", "")  # SQLite's triggers take no alias
+    added = ", ".join(f"{c} = {prefix}{c} + excluded.{c}" for c in COUNTS.values())
+    return f"""INSERT INTO {TABLE}{alias} ({", ".join(KEY)}, {", ".join(COUNTS.values())})
+        SELECT {", ".join(KEY)}, {counts} FROM ({source}) AS change WHERE org_unit_id IS NOT NULL
+         GROUP BY 1, 2, 3, 4 HAVING sum({messages}) <> 0 OR min(status) <> max(status) {order}
+        ON CONFLICT ({", ".join(KEY)}) DO UPDATE SET {added}"""
+
+
+def _sides(sides: tuple[tuple[str, str], ...], local_day, dialect: str) -> str:
+    """Each (row, sign) of a change — NEW +1, OLD −1 — once per dimension, as one row source."""
+    return " UNION ALL ".join(
+        f"SELECT {local_day(f'{row}.sent_on', dialect)} AS day, {row}.org_unit_id AS org_unit_id, "
+        f"{dim} AS dimension, COALESCE({row}.{col}, 0) AS key, {row}.status AS status, {sign}1 AS messages"
+        for row, sign in sides
+        for dim, col in DIMENSIONS.items()
     )
-    return f"""INSERT INTO sms_daily_breakdowns (day, org_unit_id, dimension, key, status, messages)
-        SELECT {day}, {row}.org_unit_id, keys.dimension, keys.k, {row}.status, {sign}1 FROM ({keys}) AS keys WHERE true
-        ON CONFLICT (day, org_unit_id, dimension, key, status) DO UPDATE SET messages = messages {sign}+ 1;"""
+
+
+BOTH = (("OLD", "-"), ("NEW", ""))
 
 
 def _postgres_function(local_day, trigger_plans: str) -> str:
-    """Both sides of a change in one statement, as the daily counts' trigger does (rollups.py)."""
-    sides = ", ".join(
-        f"({local_day(f'{row}.sent_on', 'postgresql')}, {row}.org_unit_id, {dim}, COALESCE({row}.{col}, 0), "
-        f"{row}.status, {sign}1)"
-        for row, sign in (("OLD", "-"), ("NEW", ""))
-        for dim, col in DIMENSIONS.items()
-    )
+    """Both sides of a change in one statement, as the daily counts' trigger does (rollup_daily):
+    OLD is NULL on INSERT and NEW on DELETE, and a side with no row drops out."""
     return f"""
-CREATE OR REPLACE FUNCTION sms_daily_breakdowns_keep() RETURNS trigger AS $$
+CREATE OR REPLACE FUNCTION {TABLE}_keep() RETURNS trigger AS $$
 BEGIN
-    INSERT INTO sms_daily_breakdowns AS d (day, org_unit_id, dimension, key, status, messages)
-    SELECT day, org_unit_id, dimension, key, status, sum(messages)
-      FROM (VALUES {sides}) AS change (day, org_unit_id, dimension, key, status, messages)
-     WHERE org_unit_id IS NOT NULL GROUP BY 1, 2, 3, 4, 5 HAVING sum(messages) <> 0
-    ON CONFLICT (day, org_unit_id, dimension, key, status) DO UPDATE SET messages = d.messages + excluded.messages;
+    {_upsert(_sides(BOTH, local_day, "postgresql"), "messages", "postgresql")};
     RETURN NULL;
 END $$ LANGUAGE plpgsql {trigger_plans}"""
 
@@ -53,58 +74,45 @@ END $$ LANGUAGE plpgsql {trigger_plans}"""
 def install(conn: Connection, local_day, trigger_plans: str) -> None:
     """(Re)create the triggers; ``local_day(column, dialect)`` is the roll-ups' local-day SQL,
     ``trigger_plans`` the PostgreSQL function's plan settings."""
-    dialect = conn.dialect.name
-    if dialect == "postgresql":
+    if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(_postgres_function(local_day, trigger_plans))
         changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in WATCHED)
         for name, event, when in (
             ("insert_delete", "INSERT OR DELETE", ""),
             ("update", f"UPDATE OF {', '.join(WATCHED)}", f"WHEN ({changed})"),
         ):
-            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS sms_daily_breakdowns_{name} ON sms_messages")
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {TABLE}_{name} ON sms_messages")
             conn.exec_driver_sql(
-                f"""CREATE TRIGGER sms_daily_breakdowns_{name} AFTER {event} ON sms_messages
-                    FOR EACH ROW {when} EXECUTE FUNCTION sms_daily_breakdowns_keep()"""
+                f"""CREATE TRIGGER {TABLE}_{name} AFTER {event} ON sms_messages
+                    FOR EACH ROW {when} EXECUTE FUNCTION {TABLE}_keep()"""
             )
         return
-    old = _add("OLD", "-", local_day("OLD.sent_on", dialect))
-    new = _add("NEW", "", local_day("NEW.sent_on", dialect))
     changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in WATCHED)
-    for name, event, body in (
-        ("insert", "INSERT", new),
-        ("delete", "DELETE", old),
-        ("update", f"UPDATE OF {', '.join(WATCHED)}", f"{old} {new}"),
-    ):
-        when = f"WHEN {changed}" if name == "update" else ""
-        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS sms_daily_breakdowns_{name}")
-        conn.exec_driver_sql(
-            f"CREATE TRIGGER sms_daily_breakdowns_{name} AFTER {event} ON sms_messages {when} BEGIN {body} END"
-        )
+    for name, sides in {"insert": (BOTH[1],), "delete": (BOTH[0],), "update": BOTH}.items():  # no NULL row
+        event, when = (f"UPDATE OF {', '.join(WATCHED)}", f"WHEN {changed}") if name == "update" else (name.upper(), "")
+        body = _upsert(_sides(sides, local_day, "sqlite"), "messages", "sqlite")
+        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {TABLE}_{name}")
+        conn.exec_driver_sql(f"CREATE TRIGGER {TABLE}_{name} AFTER {event} ON sms_messages {when} BEGIN {body}; END")
 
 
 def uninstall(conn: Connection) -> None:
-    if conn.dialect.name == "postgresql":
-        for name in ("insert_delete", "update"):
-            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS sms_daily_breakdowns_{name} ON sms_messages")
-        conn.exec_driver_sql("DROP FUNCTION IF EXISTS sms_daily_breakdowns_keep()")
-    else:
-        for name in ("insert", "delete", "update"):
-            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS sms_daily_breakdowns_{name}")
+    """Drop the triggers, and those of the narrow forerunner (migrations 0010 to 0017, named after
+    its table), so no trigger is left writing to a table a migration drops."""
+    postgres = conn.dialect.name == "postgresql"
+    for table in (TABLE, NARROW):
+        for name in TRIGGERS[conn.dialect.name]:
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_{name}" + (" ON sms_messages" if postgres else ""))
+        if postgres:
+            conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {table}_keep()")
 
 
 def add_messages(conn: Connection, first_id: int, local_day) -> None:
-    """Add the messages from ``first_id`` on (written with the triggers off, or all: 0)."""
+    """Add the messages from ``first_id`` on (written with the triggers off, or all: 0), one
+    pass over them per dimension.  The rows go in in the key's order: until the table is vacuumed,
+    PostgreSQL's index-only read fetches every row from the table, one page after the next in this
+    order (at ten million messages 9 ms for all 50 units over 90 days, against 45 to 78 unordered)."""
     dialect = conn.dialect.name
-    prefix = "d." if dialect == "postgresql" else ""
-    target = "sms_daily_breakdowns AS d" if dialect == "postgresql" else "sms_daily_breakdowns"
     for dimension, column in DIMENSIONS.items():
-        conn.execute(
-            text(
-                f"""INSERT INTO {target} (day, org_unit_id, dimension, key, status, messages)
-                SELECT {local_day("sent_on", dialect)}, org_unit_id, {dimension}, COALESCE({column}, 0), status, count(*)
-                  FROM sms_messages WHERE id >= :first GROUP BY 1, 2, 3, 4, 5
-                ON CONFLICT (day, org_unit_id, dimension, key, status)
-                DO UPDATE SET messages = {prefix}messages + excluded.messages"""
-            ),
-            {"first": first_id},
-        )
+        source = f"""SELECT {local_day("sent_on", dialect)} AS day, org_unit_id, {dimension} AS dimension,
+            COALESCE({column}, 0) AS key, status FROM sms_messages WHERE id >= :first"""
+        conn.execute(text(_upsert(source, "1", dialect, "ORDER BY 1, 2, 3, 4")), {"first": first_id})

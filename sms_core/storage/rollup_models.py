@@ -7,14 +7,14 @@ module too, so Alembic's metadata has every table.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, Date, DateTime, Integer, SmallInteger, Table
+from sqlalchemy import BigInteger, Column, Date, DateTime, Integer, PrimaryKeyConstraint, SmallInteger, Table
 from sqlalchemy.dialects.sqlite import DATETIME as SQLITE_DATETIME
 from sqlalchemy.orm import Mapped, mapped_column
 
 from sms_core.domain.statuses import SmsStatus
-from sms_core.storage import rollup_daily, rollup_histogram
+from sms_core.storage import rollup_breakdowns, rollup_daily, rollup_histogram
 from sms_core.storage.models import Base
 
 # Whole seconds in SQLite's text, so "starts_at <= sent_on" compares as times whatever follows the
@@ -66,16 +66,25 @@ class DeliveryHistogram(Base):
 
 
 class DailyBreakdown(Base):
-    """Messages per local day, org unit, sender or standard text (``dimension``; ``key`` 0: none)
-    and status; kept by triggers (storage/rollup_breakdowns.py, migration 0010)."""
+    """Messages per local day, org unit and sender or standard text (``dimension``; ``key`` 0:
+    none), a column per status (storage/rollup_breakdowns.py, migration 0018); kept by triggers on
+    the messages.  On PostgreSQL the key carries the counts, so the page reads the index alone."""
 
-    __tablename__ = "sms_daily_breakdowns"
-    day: Mapped[date] = mapped_column(Date, primary_key=True)
-    org_unit_id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    dimension: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    key: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    status: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
-    messages: Mapped[int] = mapped_column(BigInteger)
+    __table__ = Table(
+        rollup_breakdowns.TABLE,
+        Base.metadata,
+        Column("org_unit_id", Integer, nullable=False),
+        Column("day", Date, nullable=False),
+        Column("dimension", SmallInteger, nullable=False),
+        Column("key", BigInteger, nullable=False),
+        *(Column(name, Integer, nullable=False, server_default="0") for name in rollup_breakdowns.COUNTS.values()),
+        PrimaryKeyConstraint(*rollup_breakdowns.KEY, postgresql_include=list(rollup_breakdowns.COUNTS.values())),
+    )
+
+    def by_status(self) -> dict[SmsStatus, int]:
+        """The messages of each status the row counts any of."""
+        counts = {status: getattr(self, name) for status, name in rollup_breakdowns.COUNTS.items()}
+        return {status: n for status, n in counts.items() if n}
 
 
 class ZoneOffset(Base):

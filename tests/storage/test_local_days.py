@@ -106,9 +106,9 @@ def rolled_up(db) -> tuple[Counter, Counter, Counter]:
         )
         breakdowns = Counter(
             {
-                (r.day, r.org_unit_id, r.dimension, r.key, r.status): r.messages
+                (r.day, r.org_unit_id, r.dimension, r.key, int(status)): n
                 for r in s.scalars(select(DailyBreakdown))
-                if r.messages
+                for status, n in r.by_status().items()
             }
         )
     return daily, times, breakdowns
