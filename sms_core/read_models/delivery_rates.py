@@ -283,7 +283,7 @@ def _stuck(
     always sent after its original and from its original's unit (resending copies the unit, and
     nothing moves a message to another), so whether a candidate was resent is asked only of the
     units' resends sent since the period began (a day earlier, for servers whose clocks disagree):
-    migration 0018 indexes exactly those by unit and sent-on, so PostgreSQL hashes the units' few
+    migration 0019 indexes exactly those by unit and sent-on, so PostgreSQL hashes the units' few
     thousand resends instead of looking every candidate up, or reading every unit's resends (at
     ten million messages, hashing all 50 units' took 11 of one unit's 14 ms).
     """

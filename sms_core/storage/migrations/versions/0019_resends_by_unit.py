@@ -5,15 +5,15 @@ Migration 0006 indexed the resends by sent-on alone, so one unit's stuck count r
 of all 50 units since the period began (at ten million messages 36,000 of them, 11 of the
 read's 14 ms).  PostgreSQL only, like the index it replaces.
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-08
 """
 
 from alembic import op
 
-revision = "0018"
-down_revision = "0017"
+revision = "0019"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
