@@ -62,11 +62,13 @@ BOTH = (("OLD", "-"), ("NEW", ""))
 
 def _postgres_function(local_day, trigger_plans: str) -> str:
     """Both sides of a change in one statement, as the daily counts' trigger does (rollup_daily):
-    OLD is NULL on INSERT and NEW on DELETE, and a side with no row drops out."""
+    OLD is NULL on INSERT and NEW on DELETE, and a side with no row drops out.  The rows are
+    written in the key's order, so two sends that touch the same rows lock them in the same order
+    and one waits for the other instead of both deadlocking."""
     return f"""
 CREATE OR REPLACE FUNCTION {TABLE}_keep() RETURNS trigger AS $$
 BEGIN
-    {_upsert(_sides(BOTH, local_day, "postgresql"), "messages", "postgresql")};
+    {_upsert(_sides(BOTH, local_day, "postgresql"), "messages", "postgresql", "ORDER BY 1, 2, 3, 4")};
     RETURN NULL;
 END $$ LANGUAGE plpgsql {trigger_plans}"""
 

@@ -43,7 +43,8 @@ def _upsert(dialect: str) -> str:
 
 def _postgres_function(local_day, trigger_plans: str) -> str:
     """Both sides of a change in one statement (OLD is NULL on INSERT, NEW on DELETE), summed per
-    day and unit first, since ON CONFLICT may touch a row only once."""
+    day and unit first, since ON CONFLICT may touch a row only once, and written in the key's
+    order, so two changes that touch the same two rows lock them in one order (no deadlock)."""
     sides = ", ".join(
         f"({local_day(f'{row}.sent_on', 'postgresql')}, {row}.org_unit_id, {row}.status, {sign}1, {sign}{row}.segments)"
         for row, sign in (("OLD", "-"), ("NEW", ""))
@@ -55,7 +56,7 @@ BEGIN
     INSERT INTO {TABLE} AS d (org_unit_id, day, {", ".join(COLUMNS)})
     SELECT org_unit_id, day, {sums}
       FROM (VALUES {sides}) AS change (day, org_unit_id, status, n, segments)
-     WHERE org_unit_id IS NOT NULL GROUP BY org_unit_id, day
+     WHERE org_unit_id IS NOT NULL GROUP BY org_unit_id, day ORDER BY org_unit_id, day
     {_upsert("postgresql")};
     RETURN NULL;
 END $$ LANGUAGE plpgsql {trigger_plans}"""
