@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from sms_core.config import Config
 from sms_core.domain.errors import Conflict, InvalidInput, NotFound, SmsError, Unauthorized
 from sms_core.domain.permissions import Actor, Permission
-from sms_core.domain.phones import InvalidPhoneNumber, parse_phone
+from sms_core.domain.phones import InvalidPhoneNumber, parse_e164
 from sms_core.domain.segments import count_sms
 from sms_core.domain.sms_text import validate_text
 from sms_core.domain.statuses import SmsStatus
@@ -180,7 +180,7 @@ def typed_number(phone: str | None, region: str) -> str | None:
     if phone is None or not phone.strip():
         return None
     try:
-        return parse_phone(phone, region).e164
+        return parse_e164(phone, region)
     except InvalidPhoneNumber as exc:
         raise InvalidInput(exc.message, field="phone") from None
 
