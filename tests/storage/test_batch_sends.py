@@ -18,11 +18,12 @@ from sms_core.use_cases.recording import prepare_send, record_prepared, record_s
 NUMBER = "+4741555123"
 
 
-def prepared(actor, key=None, contact_id=None):
+def prepared(actor, key=None, contact_id=None, phone=None):
+    """A send to ``phone``, to the contact's ``phone``, to the contact alone, or else to NUMBER."""
     return prepare_send(
         actor,
         text="Batch test",
-        phone=NUMBER if contact_id is None else None,
+        phone=NUMBER if phone is None and contact_id is None else phone,
         contact_id=contact_id,
         org_unit_id=None,
         idempotency_key=key,
@@ -82,22 +83,6 @@ KARI_MOBILE, KARI_WORK, OLA_MOBILE, SHARED, UNKNOWN = (
 )
 
 
-def to(actor, number=None, contact_id=None):
-    """A send of this test: to a typed number, to a contact's number, or to a contact."""
-    return prepare_send(
-        actor,
-        text="Consent in a batch",
-        phone=number,
-        contact_id=contact_id,
-        org_unit_id=None,
-        idempotency_key=None,
-        submit=False,
-        config=DEFAULTS,
-        reference=None,
-        standard_text_id=None,
-    )
-
-
 @pytest.fixture
 def consents(demo_db, staff):
     """Kari: mobile with consent, work number never registered, a number shared with Per with
@@ -139,15 +124,15 @@ def test_each_send_of_a_batch_gets_its_own_consent_verdict(demo_db, staff, conse
     kari, ola, _ = consents
     ok, refused = SmsStatus.UNKNOWN, SmsStatus.CONSENT_NOT_REGISTERED
     cases = [
-        (to(staff, KARI_MOBILE), (ok, kari)),  # typed: recorded on the contact it belongs to
-        (to(staff, OLA_MOBILE), (refused, ola)),  # typed: withdrawn cannot be bypassed
-        (to(staff, UNKNOWN), (ok, None)),  # nobody's number
-        (to(staff, KARI_WORK, kari), (refused, kari)),  # the contact's, never registered
-        (to(staff, None, ola), (refused, ola)),  # the contact's only number, looked up
-        (to(staff, SHARED, kari), (ok, kari)),  # Kari's own consent on a shared number
-        (to(staff, SHARED), (refused, None)),  # typed: Per never consented on it
-        (to(staff, KARI_MOBILE, ola), InvalidInput),  # not the contact's number
-        (to(staff, KARI_MOBILE), (ok, kari)),  # the same number again
+        (prepared(staff, phone=KARI_MOBILE), (ok, kari)),  # typed: recorded on the contact it belongs to
+        (prepared(staff, phone=OLA_MOBILE), (refused, ola)),  # typed: withdrawn cannot be bypassed
+        (prepared(staff, phone=UNKNOWN), (ok, None)),  # nobody's number
+        (prepared(staff, contact_id=kari, phone=KARI_WORK), (refused, kari)),  # the contact's, never registered
+        (prepared(staff, contact_id=ola), (refused, ola)),  # the contact's only number, looked up
+        (prepared(staff, contact_id=kari, phone=SHARED), (ok, kari)),  # Kari's own consent on a shared number
+        (prepared(staff, phone=SHARED), (refused, None)),  # typed: Per never consented on it
+        (prepared(staff, contact_id=ola, phone=KARI_MOBILE), InvalidInput),  # not the contact's number
+        (prepared(staff, phone=KARI_MOBILE), (ok, kari)),  # the same number again
     ]
     together = [outcome(recorded) for recorded in record_sends(demo_db, [send for send, _ in cases])]
     alone = [recorded_alone(demo_db, send) for send, _ in cases]
@@ -156,8 +141,10 @@ def test_each_send_of_a_batch_gets_its_own_consent_verdict(demo_db, staff, conse
 
 def test_consent_withdrawn_between_batches_refuses_the_next(demo_db, staff, consents):
     kari, _, phones = consents
-    (before,) = record_sends(demo_db, [to(staff, KARI_MOBILE)])
+    (before,) = record_sends(demo_db, [prepared(staff, phone=KARI_MOBILE)])
     withdraw_consent(demo_db, staff, phones[(kari, KARI_MOBILE)])
-    after, by_contact = record_sends(demo_db, [to(staff, KARI_MOBILE), to(staff, KARI_MOBILE, kari)])
+    after, by_contact = record_sends(
+        demo_db, [prepared(staff, phone=KARI_MOBILE), prepared(staff, contact_id=kari, phone=KARI_MOBILE)]
+    )
     assert before.status == SmsStatus.UNKNOWN
     assert after.status == by_contact.status == SmsStatus.CONSENT_NOT_REGISTERED
