@@ -71,6 +71,22 @@ class Phone:
 
 def parse_phone(typed: str | None, region: str = DEFAULT_REGION) -> Phone:
     """Parse a number as a person would type it ('+47 912 34 567', '912 34 567', '0047…')."""
+    number = _valid_number(typed, region)
+    return Phone(
+        e164=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
+        international=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL),
+        can_receive_sms=phonenumbers.number_type(number) in _SMS_CAPABLE,
+    )
+
+
+def parse_e164(typed: str | None, region: str = DEFAULT_REGION) -> str:
+    """``parse_phone(…).e164``, the same checks and refusals, without what only a person reads (the
+    international format, the fixed-line warning): the API parses every send's number in its one
+    event loop, where those cost as much as the checks."""
+    return phonenumbers.format_number(_valid_number(typed, region), phonenumbers.PhoneNumberFormat.E164)
+
+
+def _valid_number(typed: str | None, region: str) -> phonenumbers.PhoneNumber:
     text = (typed or "").strip()
     if not text:
         raise InvalidPhoneNumber(PhoneProblem.EMPTY, text)
@@ -97,11 +113,7 @@ def parse_phone(typed: str | None, region: str = DEFAULT_REGION) -> Phone:
             raise InvalidPhoneNumber(PhoneProblem.TOO_LONG, typed or "")
     if not phonenumbers.is_valid_number(number):
         raise InvalidPhoneNumber(PhoneProblem.INVALID, typed or "")
-    return Phone(
-        e164=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
-        international=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL),
-        can_receive_sms=phonenumbers.number_type(number) in _SMS_CAPABLE,
-    )
+    return number
 
 
 def format_international(e164: str | None) -> str:

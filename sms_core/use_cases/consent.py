@@ -6,6 +6,7 @@ withdrawn consent cannot be bypassed by typing the number instead of choosing th
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -18,6 +19,8 @@ from sms_core.storage.models import Contact, ContactPhone, SmsConsent, get_by_id
 from sms_core.use_cases.audit import record
 from sms_core.use_cases.settings import read_settings
 
+_HELD = "sms_consent_phones"  # session.info: number -> its phones, read for a batch of sends
+
 
 @dataclass(frozen=True)
 class ConsentCheck:
@@ -28,10 +31,10 @@ class ConsentCheck:
 
 def check_consent(session: Session, number: str, contact_id: int | None = None) -> ConsentCheck:
     """May an SMS go to this E.164 number (of this contact, when one is chosen)?"""
-    query = select(ContactPhone).where(ContactPhone.number == number)
+    held = session.info.get(_HELD, {}).get(number)
+    phones = held if held is not None else _phones(session, [number])[number]
     if contact_id is not None:
-        query = query.where(ContactPhone.contact_id == contact_id)
-    phones = session.scalars(query).all()
+        phones = [p for p in phones if p.contact_id == contact_id]
     if not phones:
         if contact_id is not None:
             return ConsentCheck(False, contact_id, "This number is not registered for the contact.")
@@ -43,18 +46,40 @@ def check_consent(session: Session, number: str, contact_id: int | None = None) 
                 "Register the contact and their consent first.",
             )
         return ConsentCheck(True, None, "This number belongs to no contact; it will be recorded without one.")
-    active = set(
-        session.scalars(
-            select(SmsConsent.phone_id).where(
-                SmsConsent.phone_id.in_([p.id for p in phones]), SmsConsent.withdrawn_at.is_(None)
-            )
-        )
-    )
     owners = {p.contact_id for p in phones}
     owner = contact_id if contact_id is not None else (owners.pop() if len(owners) == 1 else None)
-    if all(p.id in active for p in phones):
+    if all(p.consented for p in phones):
         return ConsentCheck(True, owner, "")
     return ConsentCheck(False, owner, "Consent for SMS is not registered for this number. The SMS will not be sent.")
+
+
+def hold_consents(session: Session, numbers: Iterable[str]) -> None:
+    """Read the phones and consents of all these numbers at once, for the rest of this session:
+    a batch of sends would otherwise ask a query a send (``check_consent`` still reads a number
+    not held itself, such as the number of a send that named only its contact)."""
+    session.info[_HELD] = _phones(session, set(numbers))
+
+
+@dataclass(frozen=True)
+class _Phone:
+    contact_id: int
+    consented: bool  # an active (not withdrawn) consent is registered for it
+
+
+def _phones(session: Session, numbers: Iterable[str]) -> dict[str, list[_Phone]]:
+    """Every contact phone with one of the numbers, and whether it has an active consent."""
+    found: dict[str, list[_Phone]] = {number: [] for number in numbers}
+    if not found:
+        return found
+    consented = (
+        select(SmsConsent.id).where(SmsConsent.phone_id == ContactPhone.id, SmsConsent.withdrawn_at.is_(None)).exists()
+    )
+    rows = session.execute(
+        select(ContactPhone.number, ContactPhone.contact_id, consented).where(ContactPhone.number.in_(list(found)))
+    )
+    for number, contact_id, active in rows:
+        found[number].append(_Phone(contact_id, bool(active)))
+    return found
 
 
 def consent_for_number(db: Database, actor: Actor, number: str, contact_id: int | None = None) -> ConsentCheck:

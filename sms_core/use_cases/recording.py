@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from sms_core.config import Config
 from sms_core.domain.errors import Conflict, InvalidInput, NotFound, SmsError, Unauthorized
 from sms_core.domain.permissions import Actor, Permission
-from sms_core.domain.phones import InvalidPhoneNumber, parse_phone
+from sms_core.domain.phones import InvalidPhoneNumber, parse_e164
 from sms_core.domain.segments import count_sms
 from sms_core.domain.sms_text import validate_text
 from sms_core.domain.statuses import SmsStatus
@@ -32,7 +32,7 @@ from sms_core.storage.models import DispatchState, OrgUnit, SmsMessage, StatusEv
 from sms_core.use_cases._send_keys import scoped_key
 from sms_core.use_cases.api_callbacks import enqueue_status_callback
 from sms_core.use_cases.api_keys import REFUSED, sending_keys
-from sms_core.use_cases.consent import check_consent, contact_numbers
+from sms_core.use_cases.consent import check_consent, contact_numbers, hold_consents
 from sms_core.use_cases.readiness import unit_refusal
 from sms_core.use_cases.settings import hold_settings
 from sms_core.use_cases.standard_texts import usable_standard_text
@@ -110,9 +110,10 @@ def record_sends(
     in this batch) is answered with the message that holds it.
 
     What every send of the batch reads alike is read once: the settings, the units and API keys
-    the sends name (held here so the session's weak identity map answers each lookup), and the
-    idempotency keys already taken.  A send whose key was revoked is refused (``Unauthorized``)
-    here, in the recording transaction: the API checks a key it has seen before from memory.
+    the sends name (held here so the session's weak identity map answers each lookup), the
+    idempotency keys already taken, and the phones and consents of the numbers the sends name.
+    A send whose key was revoked is refused (``Unauthorized``) here, in the recording
+    transaction: the API checks a key it has seen before from memory.
 
     Together, a refused send fails alone because every check raises before its message is added;
     the messages are inserted in one flush, and anything that fails there (a key taken by a
@@ -122,6 +123,7 @@ def record_sends(
     with db.session(cached_plans=True) as session:
         hold_settings(session)
         keys, refused = sending_keys(session, {s.actor.api_key_id for s in sends})
+        hold_consents(session, {s.number for s in sends if s.number})
         held = [*session.scalars(select(OrgUnit).where(OrgUnit.id.in_({s.unit_id for s in sends}))), *keys]
         taken = _taken(session, {s.idempotency_key for s in sends if s.idempotency_key and not alone})
         added: list[tuple[SmsMessage, str]] = []
@@ -178,7 +180,7 @@ def typed_number(phone: str | None, region: str) -> str | None:
     if phone is None or not phone.strip():
         return None
     try:
-        return parse_phone(phone, region).e164
+        return parse_e164(phone, region)
     except InvalidPhoneNumber as exc:
         raise InvalidInput(exc.message, field="phone") from None
 

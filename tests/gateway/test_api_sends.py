@@ -3,6 +3,7 @@ records the send still refuses a revoked key and keeps "last used" up to date (i
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -10,10 +11,15 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
+from sms_core.config import DEFAULTS
+from sms_core.delivery.api.app import ApiContext
+from sms_core.delivery.api.sends import SendBatcher
+from sms_core.domain.setting_definitions import API_REQUESTS_PER_MINUTE
 from sms_core.storage.api_models import ApiKey
 from sms_core.storage.models import SmsMessage, utcnow
+from sms_core.use_cases.settings import get_settings
 
 NUMBER = "+4741555123"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -82,3 +88,27 @@ def test_a_burst_with_repeated_idempotency_keys_and_unknown_contacts_records_eve
     with api.db.session() as s:
         stored = s.scalars(select(SmsMessage.reference).where(SmsMessage.reference.like("mix-%"))).all()
     assert sorted(stored) == sorted([f"mix-{i}" for i in range(10)] + ["mix-key"])
+
+
+def test_requests_that_find_the_rate_limit_setting_stale_together_read_it_once(demo_base_db):
+    """Every few seconds the setting is read again; the sends in flight then wait for one read,
+    not one read (and one worker thread) each."""
+    reads = []
+
+    def count(conn, cursor, statement, *args):
+        if "FROM settings" in statement:
+            reads.append(statement)
+
+    async def burst(ctx):
+        return await asyncio.gather(*(ctx.per_minute_soon() for _ in range(20)))
+
+    ctx = ApiContext(demo_base_db, DEFAULTS, SendBatcher(demo_base_db))
+    event.listen(demo_base_db.engine, "before_cursor_execute", count)
+    try:
+        first = asyncio.run(burst(ctx))
+        second = asyncio.run(burst(ctx))  # within SETTINGS_FOR: from memory
+    finally:
+        event.remove(demo_base_db.engine, "before_cursor_execute", count)
+        ctx.sends.close()
+    assert first == second == [int(get_settings(demo_base_db)[API_REQUESTS_PER_MINUTE])] * 20
+    assert len(reads) == 1

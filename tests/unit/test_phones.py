@@ -2,7 +2,14 @@
 
 import pytest
 
-from sms_core.domain.phones import InvalidPhoneNumber, PhoneProblem, digits_only, format_international, parse_phone
+from sms_core.domain.phones import (
+    InvalidPhoneNumber,
+    PhoneProblem,
+    digits_only,
+    format_international,
+    parse_e164,
+    parse_phone,
+)
 from sms_core.domain.senders import normalise_sender, sender_problem
 
 
@@ -18,6 +25,7 @@ from sms_core.domain.senders import normalise_sender, sender_problem
 )
 def test_valid_numbers_are_stored_as_e164(typed, e164):
     assert parse_phone(typed, "NO").e164 == e164
+    assert parse_e164(typed, "NO") == e164  # the API's way: the same number
 
 
 @pytest.mark.parametrize(
@@ -33,9 +41,10 @@ def test_valid_numbers_are_stored_as_e164(typed, e164):
         ("9123456a", PhoneProblem.NOT_A_NUMBER),
     ],
 )
-def test_invalid_numbers_say_what_to_fix(typed, problem):
+@pytest.mark.parametrize("parse", [parse_phone, parse_e164])
+def test_invalid_numbers_say_what_to_fix(typed, problem, parse):
     with pytest.raises(InvalidPhoneNumber) as caught:
-        parse_phone(typed, "NO")
+        parse(typed, "NO")
     assert caught.value.problem is problem
     assert caught.value.message.endswith(".") and "Traceback" not in caught.value.message
 
@@ -43,6 +52,7 @@ def test_invalid_numbers_say_what_to_fix(typed, problem):
 def test_fixed_line_is_accepted_with_a_warning():
     phone = parse_phone("22 12 34 56", "NO")
     assert not phone.can_receive_sms and "fixed line" in phone.warning
+    assert parse_e164("22 12 34 56", "NO") == phone.e164  # a warning, not a refusal: the API sends too
     assert parse_phone("91234567", "NO").warning is None
 
 
