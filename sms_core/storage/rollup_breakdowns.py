@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, inspect, text
 
-from sms_core.storage.rollup_daily import MESSAGES
+from sms_core.storage.rollup_daily import MESSAGES, create_postgres_triggers
 
 TABLE = "sms_daily_breakdown_counts"
 NARROW = "sms_daily_breakdowns"  # the row-per-status table of migrations 0010 to 0017
@@ -78,16 +78,7 @@ def install(conn: Connection, local_day, trigger_plans: str) -> None:
     ``trigger_plans`` the PostgreSQL function's plan settings."""
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(_postgres_function(local_day, trigger_plans))
-        changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in WATCHED)
-        for name, event, when in (
-            ("insert_delete", "INSERT OR DELETE", ""),
-            ("update", f"UPDATE OF {', '.join(WATCHED)}", f"WHEN ({changed})"),
-        ):
-            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {TABLE}_{name} ON sms_messages")
-            conn.exec_driver_sql(
-                f"""CREATE TRIGGER {TABLE}_{name} AFTER {event} ON sms_messages
-                    FOR EACH ROW {when} EXECUTE FUNCTION {TABLE}_keep()"""
-            )
+        create_postgres_triggers(conn, TABLE, WATCHED)
         return
     changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in WATCHED)
     for name, sides in {"insert": (BOTH[1],), "delete": (BOTH[0],), "update": BOTH}.items():  # no NULL row

@@ -68,20 +68,26 @@ def _sqlite_side(row: str, sign: str, local_day) -> str:
         VALUES ({row}.org_unit_id, {local_day(f"{row}.sent_on", "sqlite")}, {values}) {_upsert("sqlite")};"""
 
 
+def create_postgres_triggers(conn: Connection, table: str, watched: tuple[str, ...]) -> None:
+    """The triggers on the messages that run ``{table}_keep()``: after every insert and delete,
+    and after an update that changes one of the ``watched`` columns (no other edit moves a count)."""
+    changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in watched)
+    for name, event, when in (
+        ("insert_delete", "INSERT OR DELETE", ""),
+        ("update", f"UPDATE OF {', '.join(watched)}", f"WHEN ({changed})"),
+    ):
+        conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {table}_{name} ON sms_messages")
+        conn.exec_driver_sql(
+            f"""CREATE TRIGGER {table}_{name} AFTER {event} ON sms_messages
+                FOR EACH ROW {when} EXECUTE FUNCTION {table}_keep()"""
+        )
+
+
 def install(conn: Connection, local_day, trigger_plans: str) -> None:
     """(Re)create the triggers; ``local_day`` and ``trigger_plans`` as in ``rollup_breakdowns``."""
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(_postgres_function(local_day, trigger_plans))
-        changed = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in WATCHED)
-        for name, event, when in (
-            ("insert_delete", "INSERT OR DELETE", ""),
-            ("update", f"UPDATE OF {', '.join(WATCHED)}", f"WHEN ({changed})"),
-        ):
-            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS sms_daily_status_counts_{name} ON sms_messages")
-            conn.exec_driver_sql(
-                f"""CREATE TRIGGER sms_daily_status_counts_{name} AFTER {event} ON sms_messages
-                    FOR EACH ROW {when} EXECUTE FUNCTION sms_daily_status_counts_keep()"""
-            )
+        create_postgres_triggers(conn, TABLE, WATCHED)
         return
     old, new = _sqlite_side("OLD", "-", local_day), _sqlite_side("NEW", "", local_day)
     changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in WATCHED)
